@@ -1,0 +1,32 @@
+import { AppConfig, loadConfig } from '@app/config';
+import { uniqueQueuePrefix } from './test-database';
+
+/** Settings for a test: the contract's defaults, a given database, a unique queue prefix. */
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig(
+    {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: uniqueQueuePrefix(),
+      PORT: '0',
+      WORKER_PORT: '0',
+      SANDBOX_PORT: '0',
+      CELAR_BASE_URL: 'http://127.0.0.1:4010/api/v1',
+      CELAR_API_KEY: 'sandbox_key',
+      API_KEYS: 'test_app_key_1,test_app_key_2',
+      ADMIN_API_KEYS: 'test_admin_key',
+      BODY_LIMIT: '2mb',
+      BALANCE_RECONCILE_EVERY: 'off',
+      RECORD_RECONCILE_EVERY: 'off',
+      LOG_LEVEL: 'silent',
+      SYNC_BACKOFF_BASE_MS: '50',
+      SYNC_BACKOFF_MAX_MS: '1000',
+      OUTBOX_POLL_MS: '200',
+      ...overrides,
+    },
+    '',
+  );
+}
+
+export const TEST_APP_KEY = 'test_app_key_1';
+export const TEST_ADMIN_KEY = 'test_admin_key';

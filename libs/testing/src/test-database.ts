@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/** The server the tests use; never a production database: every name made here starts with `cs_test_`. */
+export const TEST_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_DB_PREFIX = 'cs_test_';
+
+export function databaseUrl(name: string): string {
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function withServer<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: TEST_SERVER_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh database for one test file, cloned from the run's migrated template (made in
+ * jest-global-setup). Cloning takes milliseconds; migrating each time would not.
+ */
+export async function createTestDatabase(): Promise<string> {
+  const template = process.env.TEST_TEMPLATE_DB;
+  if (!template) throw new Error('TEST_TEMPLATE_DB is not set: run the tests through jest (its globalSetup makes the template)');
+  const name = `${template.replace(/_tpl$/, '')}_${randomBytes(4).toString('hex')}`;
+  // CREATE DATABASE ... TEMPLATE fails while another session is connected to the template: retry briefly.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await withServer((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+      return databaseUrl(name);
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export function uniqueQueuePrefix(): string {
+  return `cs-test-${randomBytes(5).toString('hex')}`;
+}

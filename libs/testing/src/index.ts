@@ -1,2 +1,17 @@
 export { createTestDatabase, uniqueQueuePrefix, withServer, databaseUrl } from './test-database';
 export { testConfig, TEST_APP_KEY, TEST_ADMIN_KEY } from './test-config';
+export { startSandbox, connectSandbox, SandboxControl, SandboxControlError } from './sandbox';
+export type {
+  RunningSandbox,
+  StartSandboxOptions,
+  SandboxFaultKind,
+  SandboxFaultInput,
+  SandboxFault,
+  SandboxSettings,
+  SandboxSettingsPatch,
+  SandboxCustomer,
+  SandboxBalance,
+  SandboxRequestLogEntry,
+  SandboxRequestLogQuery,
+  SandboxStats,
+} from './sandbox';

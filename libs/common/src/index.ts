@@ -1,0 +1,1 @@
+export { AppError, ERROR_STATUS, ErrorCode, ErrorDetail } from './app-error';

@@ -1,0 +1,1 @@
+export { bullPrefix, createRedis } from './redis';

@@ -22,6 +22,10 @@ export class IdempotencyKey {
   @Column({ name: 'response_body', type: 'jsonb', nullable: true })
   responseBody: unknown;
 
+  /** The response exactly as first sent (jsonb would reorder its keys); replays send this. */
+  @Column({ name: 'response_text', type: 'text', nullable: true })
+  responseText: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { ParameterlessLogger } from './parameterless-logger';
 
 /** Entities live in their feature libs; globbing them keeps this lib free of feature imports. */
 export const ENTITY_GLOB = join(__dirname, '..', '..', '**', '*.entity.{js,ts}');
@@ -13,7 +14,9 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourc
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    logging: ['error', 'warn'],
+    logger: new ParameterlessLogger(),
+    maxQueryExecutionTime: 5000,
     extra: { max: poolSize, application_name: 'customer-sync' },
   };
 }

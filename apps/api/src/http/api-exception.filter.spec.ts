@@ -1,0 +1,58 @@
+import { ArgumentsHost, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { AppError } from '@app/common';
+import { ApiExceptionFilter } from './api-exception.filter';
+
+function run(exception: unknown): { status: number; body: unknown } {
+  const sent = { status: 0, body: undefined as unknown };
+  const res = {
+    headersSent: false,
+    status(code: number) {
+      sent.status = code;
+      return this;
+    },
+    json(body: unknown) {
+      sent.body = body;
+      return this;
+    },
+  };
+  const host = {
+    switchToHttp: () => ({ getResponse: () => res, getRequest: () => ({ method: 'GET', path: '/x', requestId: 'r1' }) }),
+  } as unknown as ArgumentsHost;
+  const filter = new ApiExceptionFilter();
+  (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
+  filter.catch(exception, host);
+  return sent;
+}
+
+describe('ApiExceptionFilter', () => {
+  it('gives an AppError its status, code, message and details', () => {
+    expect(run(new AppError('email_taken', 'taken', [{ index: 2, field: 'email', message: 'held' }]))).toEqual({
+      status: 409,
+      body: { error: { code: 'email_taken', message: 'taken', details: [{ index: 2, field: 'email', message: 'held' }] } },
+    });
+  });
+
+  it('leaves details out when there are none', () => {
+    expect(run(new AppError('not_found', 'Customer not found')).body).toEqual({ error: { code: 'not_found', message: 'Customer not found' } });
+  });
+
+  it("maps Nest's own HTTP exceptions to codes", () => {
+    expect(run(new NotFoundException('Cannot GET /nope'))).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'Cannot GET /nope' } } });
+    expect(run(new PayloadTooLargeException()).body).toEqual({ error: { code: 'payload_too_large', message: 'Payload Too Large' } });
+  });
+
+  it('answers anything unexpected with a generic 500 that reveals nothing', () => {
+    const error = new Error('relation "secret_table" does not exist at /app/src/x.ts:12');
+    const { status, body } = run(error);
+    expect(status).toBe(500);
+    expect(body).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+    expect(run('a thrown string').status).toBe(500);
+  });
+
+  it('answers 503 when the database refuses connections', () => {
+    const refused = new QueryFailedError('SELECT 1', [], Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    expect(run(refused)).toEqual({ status: 503, body: { error: { code: 'dependency_down', message: expect.any(String) } } });
+    expect(run(new Error('Connection terminated unexpectedly')).status).toBe(503);
+  });
+});

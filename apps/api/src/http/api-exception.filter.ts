@@ -1,0 +1,81 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { AppError, ErrorDetail } from '@app/common';
+import { ApiRequest, ApiResponse } from './api-request';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: ErrorDetail[] };
+}
+
+/** Codes for the HttpExceptions Nest raises itself (unknown route, URIError in a path...). */
+const HTTP_CODES: Record<number, string> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  503: 'dependency_down',
+};
+
+/** Every error leaves as `{"error": {"code", "message", "details"?}}`; never a stack trace. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<ApiResponse>();
+    const req = ctx.getRequest<ApiRequest>();
+    const [status, body] = this.toResponse(exception, req);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json(body);
+  }
+
+  private toResponse(exception: unknown, req: ApiRequest): [number, ErrorBody] {
+    if (exception instanceof AppError) {
+      const error: ErrorBody['error'] = { code: exception.code, message: exception.message };
+      if (exception.details?.length) error.details = exception.details;
+      if (exception.status >= 500) this.logger.error(`${req.method} ${req.path} [${req.requestId}]: ${exception.message}`);
+      return [exception.status, { error }];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        return [status, { error: { code: HTTP_CODES[status] ?? 'request_failed', message: httpMessage(exception) } }];
+      }
+    }
+    const error = exception instanceof Error ? exception : new Error(String(exception));
+    if (isDatabaseUnavailable(error)) {
+      this.logger.error(`${req.method} ${req.path} [${req.requestId}]: database unavailable: ${error.message}`);
+      return [503, { error: { code: 'dependency_down', message: 'The database is unavailable; retry later' } }];
+    }
+    this.logger.error(`${req.method} ${req.path} [${req.requestId}] failed: ${error.message}`, error.stack);
+    return [500, { error: { code: 'internal_error', message: 'Internal server error' } }];
+  }
+}
+
+function httpMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return exception.message;
+}
+
+// Connection-level failures (not a bad statement): the database is down or refusing connections.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+
+function isDatabaseUnavailable(error: Error): boolean {
+  const cause = (error as { driverError?: unknown }).driverError ?? error;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+}

@@ -1,0 +1,277 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
+import { Customer, SyncStatus } from './customer.entity';
+import { OperationKind } from './customer-operation.entity';
+
+/** One database transaction; statements return their rows (also for UPDATE ... RETURNING). */
+export class Tx {
+  constructor(private readonly runner: QueryRunner) {}
+
+  async rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const result = await this.runner.query(sql, params, true);
+    return (result.records ?? []) as T[];
+  }
+}
+
+// Every column of the entity but celar_raw, aliased to the entity's property names.
+const CUSTOMER_COLUMNS = `id, celar_id AS "celarId", psp_id AS "pspId", type, name, email, country,
+  document_type AS "documentType", address, tax_id AS "taxId", wallet_address AS "walletAddress",
+  verification_document AS "verificationDocument", incorporation_certificate AS "incorporationCertificate",
+  is_active AS "isActive", sync_status AS "syncStatus", sync_error AS "syncError", last_synced_at AS "lastSyncedAt",
+  last_op_seq AS "lastOpSeq", celar_created_at AS "celarCreatedAt", celar_updated_at AS "celarUpdatedAt",
+  deactivated_at AS "deactivatedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const toCustomer = (row: object): Customer => Object.assign(new Customer(), row);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CELAR_ID = /^cr_[A-Za-z0-9]{1,64}$/;
+
+/** Where a customer reference (our uuid or Celar's `cr_` id) is looked up; undefined when it is neither. */
+function refWhere(ref: string): { column: 'id' | 'celar_id'; value: string } | undefined {
+  if (UUID.test(ref)) return { column: 'id', value: ref.toLowerCase() };
+  if (CELAR_ID.test(ref)) return { column: 'celar_id', value: ref };
+  return undefined;
+}
+
+export interface NewCustomerRow {
+  id: string;
+  type: string;
+  name: string;
+  email: string;
+  country: string;
+  document_type: string;
+  address: string | null;
+  tax_id: string | null;
+  wallet_address: string | null;
+}
+
+export interface NewOperationRow {
+  customer_id: string;
+  seq: number;
+  kind: OperationKind;
+  payload: Record<string, unknown>;
+  idempotency_key: string;
+}
+
+export interface CustomerListFilter {
+  type?: string;
+  is_active?: boolean;
+  sync_status?: SyncStatus;
+  country?: string;
+  email?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Columns a PATCH may set; keys are the API's field names. */
+const PATCH_COLUMNS: Record<string, string> = {
+  name: 'name',
+  email: 'email',
+  address: 'address',
+  wallet_address: 'wallet_address',
+  document_type: 'document_type',
+};
+
+export interface StoredIdempotentResponse {
+  requestHash: string;
+  status: number;
+  body: string;
+}
+
+@Injectable()
+export class CustomersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await fn(new Tx(runner));
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async findByRef(ref: string): Promise<Customer | null> {
+    const where = refWhere(ref);
+    if (!where) return null;
+    const rows: object[] = await this.dataSource.query(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1`, [
+      where.value,
+    ]);
+    return rows.length ? toCustomer(rows[0]) : null;
+  }
+
+  /** Locks the customer's row until the transaction ends. */
+  async lockByRef(tx: Tx, ref: string): Promise<Customer | null> {
+    const where = refWhere(ref);
+    if (!where) return null;
+    const rows = await tx.rows(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1 FOR UPDATE`, [where.value]);
+    return rows.length ? toCustomer(rows[0]) : null;
+  }
+
+  async list(filter: CustomerListFilter): Promise<{ customers: Customer[]; total: number }> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      conditions.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.type !== undefined) add('type = ?', filter.type);
+    if (filter.is_active !== undefined) add('is_active = ?', filter.is_active);
+    if (filter.sync_status !== undefined) add('sync_status = ?', filter.sync_status);
+    if (filter.country !== undefined) add('country = ?', filter.country);
+    if (filter.email !== undefined) add('lower(email) = lower(?)', filter.email);
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const [{ total }]: { total: string }[] = await this.dataSource.query(`SELECT count(*) AS total FROM customers ${where}`, params);
+    const rows: object[] = await this.dataSource.query(
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { customers: rows.map(toCustomer), total: Number(total) };
+  }
+
+  /** Which of these emails (lower case) an active customer holds. */
+  async activeEmailsAmong(tx: Tx, emails: string[]): Promise<Set<string>> {
+    const rows = await tx.rows<{ email: string }>(
+      `SELECT lower(email) AS email FROM customers WHERE is_active AND lower(email) = ANY($1::text[])`,
+      [emails.map((e) => e.toLowerCase())],
+    );
+    return new Set(rows.map((r) => r.email));
+  }
+
+  async emailHeldByAnother(tx: Tx, email: string, customerId: string): Promise<boolean> {
+    const rows = await tx.rows(`SELECT 1 FROM customers WHERE is_active AND lower(email) = lower($1) AND id <> $2 LIMIT 1`, [
+      email,
+      customerId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /**
+   * One multi-row INSERT, each with its first operation already counted (last_op_seq 1).
+   * created_at grows by a microsecond per item so a bulk lists in a stable order, the last item
+   * newest. A row whose email an active customer took meanwhile is skipped, not inserted: the
+   * caller compares what came back.
+   */
+  async insertCustomers(tx: Tx, rows: NewCustomerRow[]): Promise<Customer[]> {
+    const inserted = await tx.rows(
+      `INSERT INTO customers (id, type, name, email, country, document_type, address, tax_id, wallet_address, last_op_seq, created_at, updated_at)
+       SELECT x.id, x.type, x.name, x.email, x.country, x.document_type, x.address, x.tax_id, x.wallet_address, 1,
+              now() + x.ord * interval '1 microsecond', now() + x.ord * interval '1 microsecond'
+       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, id uuid, type text, name text, email text, country text,
+            document_type text, address text, tax_id text, wallet_address text)
+       ORDER BY x.ord
+       ON CONFLICT (lower(email)) WHERE is_active DO NOTHING
+       RETURNING ${CUSTOMER_COLUMNS}`,
+      [JSON.stringify(rows.map((row, ord) => ({ ord, ...row })))],
+    );
+    return inserted.map(toCustomer);
+  }
+
+  async insertOperations(tx: Tx, operations: NewOperationRow[], requestId: string | null): Promise<void> {
+    await tx.rows(
+      `INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
+       SELECT x.customer_id, x.seq, x.kind, x.payload, x.idempotency_key, $2
+       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
+       ORDER BY x.ord`,
+      [JSON.stringify(operations.map((op, ord) => ({ ord, ...op }))), requestId],
+    );
+  }
+
+  /**
+   * Applies a change and issues the next operation seq in one statement (which also locks the
+   * row). A failed customer stays failed: its operations wait for an admin re-sync.
+   */
+  async applyChange(tx: Tx, customerId: string, set: Record<string, unknown>, extraSql = ''): Promise<Customer> {
+    const params: unknown[] = [customerId];
+    const assignments = Object.entries(set).map(([field, value]) => {
+      const column = PATCH_COLUMNS[field];
+      if (!column) throw new Error(`not an updatable field: ${field}`);
+      params.push(value);
+      return `${column} = $${params.length}`;
+    });
+    const rows = await tx.rows(
+      `UPDATE customers SET last_op_seq = last_op_seq + 1, updated_at = now(),
+         sync_status = CASE WHEN sync_status = 'failed' THEN 'failed' ELSE 'pending' END
+         ${assignments.map((a) => `, ${a}`).join('')} ${extraSql}
+       WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+      params,
+    );
+    return toCustomer(rows[0]);
+  }
+
+  async deactivate(tx: Tx, customerId: string): Promise<Customer> {
+    return this.applyChange(tx, customerId, {}, `, is_active = false, deactivated_at = now()`);
+  }
+
+  /**
+   * Puts a failed customer's failed operations back in line (last_error kept). Its held ones
+   * lose their enqueued mark too, so the relay takes every unfinished one up again, in order.
+   */
+  async requeueFailed(tx: Tx, customerId: string): Promise<Customer> {
+    await tx.rows(
+      `UPDATE customer_operations SET status = CASE WHEN status = 'failed' THEN 'pending' ELSE status END, enqueued_at = NULL
+       WHERE customer_id = $1 AND status <> 'done'`,
+      [customerId],
+    );
+    const rows = await tx.rows(
+      `UPDATE customers SET sync_status = 'pending', sync_error = NULL, updated_at = now() WHERE id = $1 RETURNING ${CUSTOMER_COLUMNS}`,
+      [customerId],
+    );
+    return toCustomer(rows[0]);
+  }
+
+  /** Wakes the sync engine's relay at commit (it also polls). */
+  async notifyOperations(tx: Tx): Promise<void> {
+    await tx.rows(`SELECT pg_notify('customer_operations', '')`);
+  }
+
+  /** Held until the transaction ends: a second request with the same key finds it taken. */
+  async tryLockIdempotencyKey(tx: Tx, apiKeyHash: string, key: string): Promise<boolean> {
+    const [row] = await tx.rows<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [
+      `${apiKeyHash}:${key}`,
+    ]);
+    return row.locked;
+  }
+
+  async findIdempotentResponse(tx: Tx, apiKeyHash: string, key: string): Promise<StoredIdempotentResponse | null> {
+    const rows = await tx.rows<StoredIdempotentResponse>(
+      `SELECT request_hash AS "requestHash", response_status AS status, response_text AS body
+       FROM idempotency_keys WHERE api_key_hash = $1 AND key = $2 AND expires_at > now() AND state = 'completed'`,
+      [apiKeyHash, key],
+    );
+    return rows[0] ?? null;
+  }
+
+  async saveIdempotentResponse(tx: Tx, apiKeyHash: string, key: string, response: StoredIdempotentResponse): Promise<void> {
+    // An expired row of the same key is replaced.
+    await tx.rows(
+      `INSERT INTO idempotency_keys (api_key_hash, key, request_hash, state, response_status, response_text, created_at, expires_at)
+       VALUES ($1, $2, $3, 'completed', $4, $5, now(), now() + interval '24 hours')
+       ON CONFLICT (api_key_hash, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, state = EXCLUDED.state,
+         response_status = EXCLUDED.response_status, response_body = NULL, response_text = EXCLUDED.response_text,
+         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+      [apiKeyHash, key, response.requestHash, response.status, response.body],
+    );
+  }
+
+  /** A bounded sweep, so no caller ever waits on a big delete. */
+  async purgeExpiredIdempotencyKeys(): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 500))`,
+    );
+  }
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; constraint?: string };
+  return driverError.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
+}

@@ -1,0 +1,16 @@
+export { Customer } from './customer.entity';
+export type { CustomerType, SyncError, SyncStatus } from './customer.entity';
+export { CustomerOperation } from './customer-operation.entity';
+export type { OperationKind, OperationStatus } from './customer-operation.entity';
+export { IdempotencyKey } from './idempotency-key.entity';
+export { CustomersModule } from './customers.module';
+export { CustomersService } from './customers.service';
+export type { CreateResult, CustomerChangeResponse, CustomerListResponse, IdempotencyContext, WriteContext } from './customers.service';
+export { toCustomerResponse } from './customer.serializer';
+export type { CustomerResponse } from './customer.serializer';
+export { isValidEvmAddress, sameWalletAddress, toChecksumAddress } from './evm-address';
+export { isIsoAlpha3Country } from './country';
+export { CUSTOMER_TYPES, DOCUMENT_TYPES, documentTypeFits, CreateCustomerDto, UpdateCustomerDto } from './customer-input.dto';
+export { validateCreateBody, validatePatchBody, MAX_BULK } from './customer-validation';
+export type { NewCustomerInput, CustomerPatch } from './customer-validation';
+export { parseListQuery, SYNC_STATUSES } from './customer-list.query';

@@ -3,7 +3,7 @@ const esmOnly = [
   'got', '@sindresorhus/is', 'byte-counter', 'cacheable-lookup', 'cacheable-request', 'get-stream',
   '@sec-ant/readable-stream', 'is-stream', 'keyv', '@keyv/serialize', 'mimic-response', 'normalize-url',
   'responselike', 'lowercase-keys', 'decompress-response', 'form-data-encoder', 'p-cancelable',
-  '@noble/hashes',
+  '@noble/hashes', '@apidevtools/json-schema-ref-parser',
 ];
 
 module.exports = {

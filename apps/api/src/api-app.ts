@@ -1,8 +1,10 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig } from '@app/config';
+import { instrumentHttp, useJsonLogger } from '@app/observability';
 import { ApiModule } from './api.module';
+import { setupOpenApi } from './docs/openapi.setup';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
@@ -16,21 +18,19 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
     // Nest's own parser would apply its default limit; ours applies BODY_LIMIT and the contract's errors.
     bodyParser: false,
-    logger: nestLogLevels(config.logLevel),
+    // Held until pino (LOG_LEVEL) takes over Nest's logs.
+    bufferLogs: true,
   });
+  useJsonLogger(app);
   app.set('x-powered-by', false);
   app.set('etag', false);
   app.use(requestIdMiddleware);
+  // Before the body parser, so requests it refuses are counted and logged too.
+  instrumentHttp(app);
   app.use(jsonBodyMiddleware(config.bodyLimitBytes));
   app.useGlobalFilters(new ApiExceptionFilter());
+  // Before init: init installs the 404 handler, and routes added after it are never reached.
+  setupOpenApi(app, config);
   await app.init();
   return app;
-}
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function nestLogLevels(level: string): LogLevel[] | false {
-  if (level === 'silent') return false;
-  const nest: Record<string, LogLevel> = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' };
-  return LEVELS.slice(0, LEVELS.indexOf(nest[level] ?? 'log') + 1);
 }

@@ -4,6 +4,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { CustomersHttpModule } from './customers/customers-http.module';
 import { ApiKeyGuard } from './http/api-key.guard';
+import { ApiOperationsModule } from './operations/api-operations.module';
 import { ReconciliationsHttpModule } from './reconciliations/reconciliations-http.module';
 
 @Module({})
@@ -14,6 +15,7 @@ export class ApiModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
+        ApiOperationsModule.forRoot(config),
         CustomersHttpModule,
         ReconciliationsHttpModule.forRoot(config),
       ],

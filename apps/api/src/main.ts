@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@app/config';
+import { enableGracefulShutdown } from '@app/observability';
 import { createApiApp } from './api-app';
 
 async function main(): Promise<void> {
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApiApp(config);
-  app.enableShutdownHooks();
+  // SIGTERM: drain requests, close connections, exit 0 (or 1 after SHUTDOWN_TIMEOUT_MS).
+  enableGracefulShutdown(app, config.shutdownTimeoutMs);
   await app.listen(config.port);
 }
 

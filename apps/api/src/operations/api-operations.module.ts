@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ObservabilityModule } from '@app/observability';
+import { HealthController } from './health.controller';
+import { DASHBOARD_QUEUES, QueueDashboardModule } from './queue-dashboard.module';
+
+/**
+ * Operations for the API: logs, metrics, /health/*, /metrics and the queue dashboard.
+ * Pair it with `instrumentHttp(app)` in createApiApp (request metrics and access log).
+ */
+@Module({})
+export class ApiOperationsModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiOperationsModule,
+      imports: [ObservabilityModule.forRoot(config, { service: 'api', queues: DASHBOARD_QUEUES }), QueueDashboardModule],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardInstance, BullBoardModule, BullBoardModuleOptions, InjectBullBoard } from '@bull-board/nestjs';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { OBSERVABILITY_REDIS } from '@app/observability';
+import { bullPrefix } from '@app/queue';
+import { RECONCILIATION_QUEUE } from '@app/reconciliation';
+import { SYNC_QUEUE } from '@app/sync';
+import { adminKeyMiddleware } from './admin-key.middleware';
+
+export const DASHBOARD_ROUTE = '/admin/queues';
+export const DASHBOARD_QUEUES = [SYNC_QUEUE, RECONCILIATION_QUEUE];
+
+/**
+ * Puts the queues on the board. Read-only: Postgres, not Redis, is the record of what
+ * is left to do, so retrying or deleting jobs by hand would only confuse it; operators
+ * re-sync a customer with `POST /customers/:id/sync`.
+ */
+@Injectable()
+class DashboardQueues implements OnModuleInit, OnModuleDestroy {
+  private readonly queues: Queue[];
+
+  constructor(
+    @InjectBullBoard() private readonly board: BullBoardInstance,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(OBSERVABILITY_REDIS) redis: Redis,
+  ) {
+    this.queues = DASHBOARD_QUEUES.map((name) => {
+      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(config) });
+      queue.on('error', () => undefined);
+      return queue;
+    });
+  }
+
+  onModuleInit(): void {
+    for (const queue of this.queues) this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: true }));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
+  }
+}
+
+/** Bull Board at /admin/queues, behind an admin key (checked by its own middleware: see adminKeyMiddleware). */
+@Module({
+  imports: [
+    BullBoardModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        route: DASHBOARD_ROUTE,
+        // @bull-board/express 9.10.1 ships its own copy of @bull-board/api (9.10.1) whose
+        // types differ nominally from the top-level 9.10.2; at run time they agree.
+        adapter: ExpressAdapter as unknown as BullBoardModuleOptions['adapter'],
+        middleware: adminKeyMiddleware(config),
+        boardOptions: { uiConfig: { boardTitle: 'customer-sync queues' } },
+      }),
+    }),
+  ],
+  providers: [DashboardQueues],
+})
+export class QueueDashboardModule {}

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ObservabilityModule } from '@app/observability';
+import { RECONCILIATION_QUEUE } from '@app/reconciliation';
+import { SYNC_QUEUE } from '@app/sync';
+import { CelarMetricsBridge } from './celar-metrics.bridge';
+import { WorkerOperationsServer } from './worker-operations.server';
+
+/** Logs, metrics and the worker's own health/metrics HTTP server (WORKER_PORT). */
+@Module({})
+export class WorkerOperationsModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerOperationsModule,
+      imports: [ObservabilityModule.forRoot(config, { service: 'worker', queues: [SYNC_QUEUE, RECONCILIATION_QUEUE] })],
+      providers: [WorkerOperationsServer, CelarMetricsBridge],
+      exports: [WorkerOperationsServer],
+    };
+  }
+}

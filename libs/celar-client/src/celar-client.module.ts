@@ -1,0 +1,67 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { AppConfig } from '@app/config';
+import { bullPrefix, createRedis } from '@app/queue';
+import { CelarRequestBudget } from './celar-request.budget';
+import { CelarClient } from './celar.client';
+
+const BUDGET_REDIS = Symbol('CELAR_BUDGET_REDIS');
+
+@Injectable()
+class CelarClientLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(BUDGET_REDIS) private readonly redis: Redis,
+    private readonly client: CelarClient,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // Give the budget's connection a moment, so the first requests are counted; a Redis
+    // that is down does not stop the process (the budget then lets requests through).
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 2000);
+      this.redis.once('ready', done);
+    });
+  }
+
+  // After every beforeApplicationShutdown hook: draining workers still call Celar until then.
+  async onApplicationShutdown(): Promise<void> {
+    this.client.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/**
+ * The Celar client, with the global request budget, for the whole application
+ * (global: sync and reconciliation inject the same client).
+ */
+@Module({})
+export class CelarClientModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CelarClientModule,
+      global: true,
+      providers: [
+        // Fail fast: a budget that cannot reach Redis lets requests through instead of hanging them.
+        { provide: BUDGET_REDIS, useFactory: () => createRedis(config, 'producer') },
+        {
+          provide: CelarRequestBudget,
+          useFactory: (redis: Redis) => new CelarRequestBudget(redis, config.celar.requestsPerSecond, bullPrefix(config)),
+          inject: [BUDGET_REDIS],
+        },
+        {
+          provide: CelarClient,
+          useFactory: (budget: CelarRequestBudget) => new CelarClient(config.celar, { budget }),
+          inject: [CelarRequestBudget],
+        },
+        CelarClientLifecycle,
+      ],
+      exports: [CelarClient, CelarRequestBudget],
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+// GCRA with reservations, shared by every process through Redis: each request takes the
+// next free slot (slots are 1000/rate ms apart), so requests leave evenly spaced rather
+// than in bursts, and a waiter sleeps exactly until its slot. Slots are handed out at most
+// MAX_AHEAD_MS ahead; a caller further back waits and asks again.
+// Returns {1, wait} when a slot was reserved (send after `wait` ms), {0, wait} when not.
+const TAKE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(redis.call('GET', KEYS[2]) or '0'), now)
+local wait = start - now
+if wait > tonumber(ARGV[2]) then return {0, math.ceil(wait - tonumber(ARGV[2]))} end
+redis.call('SET', KEYS[1], string.format('%.3f', start + interval), 'PX', math.ceil(wait + interval) + 1000)
+return {1, math.ceil(wait)}
+`;
+
+// Celar said 429: no slot is handed out before Retry-After has passed.
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local untilTs = now + tonumber(ARGV[1])
+if untilTs > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], string.format('%.3f', untilTs), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
+end
+return 1
+`;
+
+// How long until the pause ends (0 when not paused).
+const PAUSED_FOR = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+return math.max(0, math.ceil(tonumber(redis.call('GET', KEYS[1]) or '0') - now))
+`;
+
+const MAX_AHEAD_MS = 1000;
+const REDIS_TIMEOUT_MS = 2000;
+
+/**
+ * The global budget of Celar requests per second, across every worker and process.
+ * If Redis cannot be reached the budget lets requests through (Celar's own 429 still
+ * slows us down) rather than stalling every caller; it says so once per outage.
+ */
+export class CelarRequestBudget {
+  private readonly logger = new Logger(CelarRequestBudget.name);
+  private readonly slotKey: string;
+  private readonly pauseKey: string;
+  private readonly intervalMs: number;
+  private degraded = false;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly requestsPerSecond: number,
+    keyPrefix: string,
+  ) {
+    this.slotKey = `${keyPrefix}:celar-budget:next-slot`;
+    this.pauseKey = `${keyPrefix}:celar-budget:paused-until`;
+    this.intervalMs = 1000 / requestsPerSecond;
+  }
+
+  /** Waits (never fails) until a request may be sent. */
+  async take(): Promise<void> {
+    for (;;) {
+      const answer = (await this.run(() => this.redis.eval(TAKE, 2, this.slotKey, this.pauseKey, this.intervalMs, MAX_AHEAD_MS))) as
+        | [number, number]
+        | undefined;
+      if (!answer) return;
+      const [reserved, wait] = answer;
+      if (wait > 0) await sleep(wait);
+      if (!reserved) continue;
+      // A 429 may have paused everyone while we slept: our slot is void then.
+      if (wait > 0 && Number((await this.run(() => this.redis.eval(PAUSED_FOR, 1, this.pauseKey))) ?? 0) > 0) continue;
+      return;
+    }
+  }
+
+  /** Holds every process back for `ms` (Celar answered 429 with Retry-After). */
+  async pause(ms: number): Promise<void> {
+    if (!(ms > 0)) return;
+    await this.run(() => this.redis.eval(PAUSE, 1, this.pauseKey, Math.ceil(ms)));
+  }
+
+  private async run(command: () => Promise<unknown>): Promise<unknown> {
+    try {
+      const result = await withTimeout(command(), REDIS_TIMEOUT_MS);
+      if (this.degraded) {
+        this.degraded = false;
+        this.logger.log('Celar request budget is back in force (Redis reachable)');
+      }
+      return result;
+    } catch (error) {
+      if (!this.degraded) {
+        this.degraded = true;
+        this.logger.warn(`Celar request budget unavailable, sending without it: ${(error as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,194 @@
+import http from 'node:http';
+import https from 'node:https';
+import got, { Got } from 'got';
+import { CelarApiError, errorFromNetwork, errorFromResponse, invalidResponse } from './celar-api.error';
+import { CelarRequestBudget } from './celar-request.budget';
+import {
+  parseJson,
+  readBalance,
+  readCreatedCustomers,
+  readCustomer,
+  readCustomerPage,
+} from './celar-response.parser';
+import {
+  CelarBalance,
+  CelarCallInfo,
+  CelarCustomer,
+  CelarCustomerInput,
+  CelarCustomerPage,
+  CelarCustomerPatch,
+  CelarListQuery,
+} from './celar.types';
+
+export interface CelarClientSettings {
+  /** Ends in /api/v1. */
+  baseUrl: string;
+  apiKey: string;
+  /** Whole-request timeout; kept well under the job lock by config validation. */
+  timeoutMs: number;
+}
+
+export interface CelarClientOptions {
+  /** Shared requests-per-second budget; every request takes a slot first. */
+  budget?: CelarRequestBudget;
+  onCall?: (call: CelarCallInfo) => void;
+}
+
+interface CallSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Templated, for metrics: `GET /customers/:id`. */
+  route: string;
+  path: string;
+  json?: unknown;
+  searchParams?: Record<string, number>;
+  idempotencyKey?: string;
+}
+
+/**
+ * Celar's customers API. Every failure comes out as a CelarApiError. Bodies, keys and
+ * tax ids are never logged: this class logs nothing at all.
+ */
+export class CelarClient {
+  private readonly http: Got;
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  };
+  private readonly listeners: ((call: CelarCallInfo) => void)[] = [];
+
+  constructor(
+    settings: CelarClientSettings,
+    private readonly options: CelarClientOptions = {},
+  ) {
+    if (options.onCall) this.listeners.push(options.onCall);
+    this.http = got.extend({
+      prefixUrl: settings.baseUrl.replace(/\/+$/, ''),
+      timeout: { request: settings.timeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      agent: this.agents,
+      responseType: 'text',
+      headers: {
+        authorization: `Bearer ${settings.apiKey}`,
+        accept: 'application/json',
+        'user-agent': 'customer-sync',
+      },
+    });
+  }
+
+  /** Registers a listener for every finished call (metrics). */
+  onCall(listener: (call: CelarCallInfo) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** POST /customers: one object for a single customer, an array for a bulk; the created customers in input order. */
+  async createCustomers(inputs: CelarCustomerInput[], idempotencyKey: string): Promise<CelarCustomer[]> {
+    if (inputs.length === 0) return [];
+    const { status, text } = await this.call({
+      method: 'POST',
+      route: 'POST /customers',
+      path: 'customers',
+      json: inputs.length === 1 ? inputs[0] : inputs,
+      idempotencyKey,
+    });
+    const customers = readCreatedCustomers(parseJson(text));
+    if (!customers || customers.length !== inputs.length) throw invalidResponse('created customers', status);
+    return customers;
+  }
+
+  async getCustomer(id: string): Promise<CelarCustomer> {
+    const { status, text } = await this.call({ method: 'GET', route: 'GET /customers/:id', path: `customers/${encodeURIComponent(id)}` });
+    const customer = readCustomer(parseJson(text));
+    if (!customer) throw invalidResponse('customer', status);
+    return customer;
+  }
+
+  /** One page, newest first. `total` is null when Celar does not say; page until a short page. */
+  async listCustomers(query: CelarListQuery): Promise<CelarCustomerPage> {
+    const { status, text } = await this.call({
+      method: 'GET',
+      route: 'GET /customers',
+      path: 'customers',
+      searchParams: { limit: query.limit, offset: query.offset },
+    });
+    const page = readCustomerPage(parseJson(text), query);
+    if (!page) throw invalidResponse('customer list', status);
+    return page;
+  }
+
+  async updateCustomer(id: string, patch: CelarCustomerPatch, idempotencyKey: string): Promise<CelarCustomer> {
+    const { status, text } = await this.call({
+      method: 'PATCH',
+      route: 'PATCH /customers/:id',
+      path: `customers/${encodeURIComponent(id)}`,
+      json: patch,
+      idempotencyKey,
+    });
+    const customer = readCustomer(parseJson(text));
+    if (!customer) throw invalidResponse('updated customer', status);
+    return customer;
+  }
+
+  async deactivateCustomer(id: string, idempotencyKey: string): Promise<CelarCustomer> {
+    const { status, text } = await this.call({
+      method: 'DELETE',
+      route: 'DELETE /customers/:id',
+      path: `customers/${encodeURIComponent(id)}`,
+      idempotencyKey,
+    });
+    const customer = readCustomer(parseJson(text));
+    if (!customer) throw invalidResponse('deactivated customer', status);
+    return customer;
+  }
+
+  /** The balance as Celar's exact decimal text, even when Celar sent a JSON number. */
+  async getBalance(id: string): Promise<CelarBalance> {
+    const { status, text } = await this.call({
+      method: 'GET',
+      route: 'GET /customers/:id/balance',
+      path: `customers/${encodeURIComponent(id)}/balance`,
+    });
+    const balance = readBalance(text);
+    if (!balance) throw invalidResponse('balance', status);
+    return balance;
+  }
+
+  /** Frees the keep-alive sockets. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private async call(spec: CallSpec): Promise<{ status: number; text: string }> {
+    await this.options.budget?.take();
+    const started = performance.now();
+    let status: number | 'network_error' = 'network_error';
+    try {
+      const response = await this.http(spec.path, {
+        method: spec.method,
+        json: spec.json,
+        searchParams: spec.searchParams,
+        headers: spec.idempotencyKey ? { 'idempotency-key': spec.idempotencyKey } : undefined,
+      });
+      status = response.statusCode;
+      const text = typeof response.body === 'string' ? response.body : '';
+      if (status >= 200 && status < 300) return { status, text };
+      const error = errorFromResponse(status, text, response.headers);
+      if (error.kind === 'RATE_LIMITED' && error.retryAfterMs) await this.options.budget?.pause(error.retryAfterMs);
+      throw error;
+    } catch (error) {
+      if (error instanceof CelarApiError) throw error;
+      throw errorFromNetwork(error);
+    } finally {
+      const call = { route: spec.route, status, durationMs: performance.now() - started };
+      for (const listener of this.listeners) {
+        try {
+          listener(call);
+        } catch {
+          // A metrics hook must never break a call.
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from './celar.types';
+export { CelarApiError, parseRetryAfter } from './celar-api.error';
+export { CelarClient, CelarClientOptions, CelarClientSettings } from './celar.client';
+export { CelarClientModule } from './celar-client.module';
+export { CelarRequestBudget } from './celar-request.budget';

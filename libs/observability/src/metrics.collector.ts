@@ -1,0 +1,105 @@
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Registry, register as globalRegistry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { bullPrefix } from '@app/queue';
+import { MetricsService, QUEUE_STATES } from './metrics.service';
+import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions } from './observability.options';
+import { withTimeout } from './with-timeout';
+
+/** A scrape must answer even when Redis or Postgres does not. */
+const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
+
+/**
+ * Sets the gauges that describe state held elsewhere (BullMQ queues in Redis, the
+ * outbox in Postgres) right before each scrape. A dependency that does not answer
+ * leaves its gauges as they were and sets `dependency_up{dependency}` to 0.
+ */
+@Injectable()
+export class MetricsCollector implements OnModuleDestroy {
+  private readonly queues: Queue[];
+
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(OBSERVABILITY_OPTIONS) options: ObservabilityOptions,
+    @Inject(OBSERVABILITY_REDIS) redis: Redis,
+    @Optional() private readonly dataSource?: DataSource,
+  ) {
+    this.queues = (options.queues ?? []).map((name) => {
+      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(config) });
+      // Redis being down shows as dependency_up 0, not as an error event per reconnect.
+      queue.on('error', () => undefined);
+      return queue;
+    });
+  }
+
+  /** The Prometheus text exposition, gauges refreshed first. */
+  async scrape(): Promise<string> {
+    await Promise.all([this.collectQueues(), this.collectOutbox()]);
+    const own = await this.metrics.registry.metrics();
+    const shared = await this.sharedMetrics();
+    return shared ? `${own.replace(/\n?$/, '\n')}${shared}` : own;
+  }
+
+  /** Metrics libs register on prom-client's global registry (e.g. reconciliation runs), minus any name we already serve. */
+  private async sharedMetrics(): Promise<string> {
+    const ours = new Set(this.metrics.registry.getMetricsAsArray().map((metric) => metric.name));
+    const extra = globalRegistry
+      .getMetricsAsArray()
+      .map((metric) => metric.name)
+      .filter((name) => !ours.has(name));
+    if (extra.length === 0) return '';
+    const shared = new Registry();
+    for (const name of extra) shared.registerMetric(globalRegistry.getSingleMetric(name)!);
+    return shared.metrics();
+  }
+
+  get contentType(): string {
+    return this.metrics.registry.contentType;
+  }
+
+  private async collectQueues(): Promise<void> {
+    if (this.queues.length === 0) return;
+    try {
+      const counts = await withTimeout(
+        Promise.all(this.queues.map((queue) => queue.getJobCounts(...QUEUE_STATES))),
+        SCRAPE_DEPENDENCY_TIMEOUT_MS,
+        'redis',
+      );
+      this.queues.forEach((queue, i) => {
+        for (const state of QUEUE_STATES) this.metrics.queueJobs.set({ queue: queue.name, state }, counts[i][state] ?? 0);
+      });
+      this.metrics.dependencyUp.set({ dependency: 'redis' }, 1);
+    } catch {
+      this.metrics.dependencyUp.set({ dependency: 'redis' }, 0);
+    }
+  }
+
+  private async collectOutbox(): Promise<void> {
+    if (!this.dataSource) return;
+    try {
+      // One scan of the partial index on unfinished operations; created_at is when the change was accepted.
+      const rows = await withTimeout(
+        this.dataSource.query<{ backlog: string; oldest_age: string | null }[]>(
+          `SELECT count(*) AS backlog, extract(epoch FROM now() - min(created_at)) AS oldest_age
+             FROM customer_operations WHERE status = 'pending'`,
+        ),
+        SCRAPE_DEPENDENCY_TIMEOUT_MS,
+        'postgres',
+      );
+      this.metrics.outboxBacklog.set(Number(rows[0].backlog));
+      this.metrics.oldestWaitingAge.set(Math.max(0, Number(rows[0].oldest_age ?? 0)));
+      this.metrics.dependencyUp.set({ dependency: 'postgres' }, 1);
+    } catch {
+      this.metrics.dependencyUp.set({ dependency: 'postgres' }, 0);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // The connection is shared (and closed by its owner); closing a Queue leaves it open.
+    await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
+  }
+}

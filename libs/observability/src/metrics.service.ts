@@ -1,0 +1,118 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds; Celar calls and API requests both sit well inside 10 s. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The states BullMQ counts per queue, as they appear in `sync_queue_jobs{state}`. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+
+const OPERATION_KINDS = ['create', 'update', 'deactivate'];
+/** synced: applied at Celar; failed: refused for good (customer held); retry / rate_limited / unauthorized: tried again later. */
+export const SYNC_OUTCOMES = ['synced', 'failed', 'retry', 'rate_limited', 'unauthorized'] as const;
+
+export interface CelarCallEvent {
+  /** A route template such as `GET /customers/:id`, never a raw URL. */
+  route: string;
+  /** HTTP status, or a word (`timeout`, `network`) when no answer came. */
+  status: number | string;
+  durationMs: number;
+}
+
+/**
+ * One prom-client registry per app (not the global one, so two apps in one test process
+ * do not mix their series). Counters move where things happen; gauges (queue depth,
+ * outbox backlog) are set on scrape by `MetricsCollector`, which also serves what libs
+ * register on prom-client's global registry (the reconciliation runs and findings).
+ */
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly syncOperations = new Counter({
+    name: 'sync_operations_total',
+    help: 'Sync job attempts by operation kind (create, update, deactivate) and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueJobs = new Gauge({
+    name: 'sync_queue_jobs',
+    help: 'Jobs in each BullMQ queue by state (read on scrape)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly oldestWaitingAge = new Gauge({
+    name: 'sync_oldest_waiting_operation_age_seconds',
+    help: 'Age of the oldest accepted change not yet applied at Celar (0 when none)',
+    registers: [this.registry],
+  });
+
+  readonly outboxBacklog = new Gauge({
+    name: 'outbox_backlog',
+    help: 'Accepted changes still pending in the Postgres outbox',
+    registers: [this.registry],
+  });
+
+  readonly dependencyUp = new Gauge({
+    name: 'dependency_up',
+    help: '1 when the dependency answered during the last scrape, 0 when it did not',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly celarRequests = new Counter({
+    name: 'celar_requests_total',
+    help: 'Requests sent to Celar, by route template and status (or timeout/network)',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly celarDuration = new Histogram({
+    name: 'celar_request_duration_seconds',
+    help: 'Celar request latency by route template',
+    labelNames: ['route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Known label sets start at 0, so a rate() works from the first event on.
+    for (const kind of OPERATION_KINDS) {
+      for (const outcome of SYNC_OUTCOMES) this.syncOperations.inc({ kind, outcome }, 0);
+    }
+  }
+
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  /** Called by the sync processor once an attempt's outcome is known. */
+  syncOperation(kind: string, outcome: string): void {
+    this.syncOperations.inc({ kind, outcome });
+  }
+
+  /** Matches CelarClient's `onCall` hook. */
+  celarCall(event: CelarCallEvent): void {
+    const status = String(event.status);
+    this.celarRequests.inc({ route: event.route, status });
+    this.celarDuration.observe({ route: event.route }, event.durationMs / 1000);
+  }
+}

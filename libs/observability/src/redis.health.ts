@@ -1,0 +1,24 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { OBSERVABILITY_REDIS } from './observability.options';
+import { withTimeout } from './with-timeout';
+
+/** PING on a fail-fast connection, bounded: a Redis that hangs reads as down, it never hangs the probe. */
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @Inject(OBSERVABILITY_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async pingCheck(key: string, timeoutMs = 1000): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check(key);
+    try {
+      await withTimeout(this.redis.ping(), timeoutMs, key);
+      return check.up();
+    } catch (error) {
+      return check.down({ message: error instanceof Error && /no answer/.test(error.message) ? 'timeout' : 'unreachable' });
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppError } from '@app/common';
+import { CelarClient } from '@app/celar-client';
+import { DECIMAL_TEXT, recordBalances } from './balance-store';
+import { asCelarError, describeCelarError, withCelarRetry } from './celar-retry';
+import { isUuid } from './reconciliation-runs.repository';
+import { BalanceView } from './reconciliation.types';
+
+interface CustomerRef {
+  id: string;
+  celar_id: string | null;
+}
+
+/** GET /customers/:id/balance: the stored balance, or (refresh) Celar's, fetched now and stored. */
+@Injectable()
+export class BalancesService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly celar: CelarClient,
+  ) {}
+
+  /** `ref`: our id or Celar's. The last reconciled value; never fetched: balance and as_of null. */
+  async get(ref: string): Promise<BalanceView> {
+    const customer = await this.customer(ref);
+    return this.stored(customer.id);
+  }
+
+  async refresh(ref: string): Promise<BalanceView> {
+    const customer = await this.customer(ref);
+    if (!customer.celar_id) {
+      throw new AppError('not_created_upstream', 'This customer is not created in Celar yet: there is no balance to fetch');
+    }
+    const celarId = customer.celar_id;
+    const observedAt = new Date();
+    let answer;
+    try {
+      // One quick retry only: a caller is waiting.
+      answer = await withCelarRetry(() => this.celar.getBalance(celarId), { transientAttempts: 2, rateLimitedWaits: 1 });
+    } catch (error) {
+      const e = asCelarError(error);
+      if (e.kind === 'NOT_FOUND') throw new AppError('conflict', `Celar does not know this customer (${celarId})`);
+      throw new AppError('celar_unavailable', `Celar could not be asked for the balance (${describeCelarError(e)})`);
+    }
+    if (!DECIMAL_TEXT.test(answer.balance) || !answer.currency) {
+      throw new AppError('celar_unavailable', "Celar's balance answer could not be read");
+    }
+    await this.db.transaction((m) =>
+      recordBalances(m, null, [{ customerId: customer.id, balance: answer.balance, currency: answer.currency, observedAt }]),
+    );
+    return this.stored(customer.id);
+  }
+
+  private async stored(customerId: string): Promise<BalanceView> {
+    const rows: { currency: string; balance: string; as_of: Date }[] = await this.db.query(
+      `SELECT currency, balance::text AS balance, as_of FROM customer_balances WHERE customer_id = $1 ORDER BY as_of DESC, currency LIMIT 1`,
+      [customerId],
+    );
+    const row = rows[0];
+    return { customer_id: customerId, balance: row?.balance ?? null, currency: row?.currency ?? null, as_of: row?.as_of.toISOString() ?? null };
+  }
+
+  private async customer(ref: string): Promise<CustomerRef> {
+    const rows: CustomerRef[] = isUuid(ref)
+      ? await this.db.query(`SELECT id, celar_id FROM customers WHERE id = $1`, [ref])
+      : await this.db.query(`SELECT id, celar_id FROM customers WHERE celar_id = $1`, [ref]);
+    if (!rows[0]) throw new AppError('not_found', `No customer ${ref}`);
+    return rows[0];
+  }
+}

@@ -1,0 +1,13 @@
+export { ReconciliationModule, ReconciliationWorkerModule } from './reconciliation.module';
+export { ReconciliationRunsService } from './reconciliation-runs.service';
+export { BalancesService } from './balances.service';
+export { ReconciliationProcessor } from './reconciliation.processor';
+export { ReconciliationQueue } from './reconciliation.queue';
+export { csvField, findingCsvRow, findingsCsvHeader } from './findings-csv';
+export { decimalDelta, decimalEquals } from './balance-store';
+export { ReconciliationRun } from './reconciliation-run.entity';
+export { ReconciliationChunk } from './reconciliation-chunk.entity';
+export { ReconciliationFinding } from './reconciliation-finding.entity';
+export { CustomerBalance } from './customer-balance.entity';
+export { BalanceHistory } from './balance-history.entity';
+export * from './reconciliation.types';

@@ -1,0 +1,427 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { ChunkKind } from './reconciliation-chunk.entity';
+import { CONFIRM_CHUNK_SIZE } from './reconciliation.constants';
+import { RunPhase } from './reconciliation-run.entity';
+import { FindingView, NewFinding, RunKind, RunStatus, RunTrigger, RunView } from './reconciliation.types';
+
+/** Postgres' unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+export class RunInProgressError extends Error {
+  constructor(readonly activeRunId: string | null) {
+    super('a run of this kind is already queued or running');
+  }
+}
+
+export interface RunRow {
+  id: string;
+  kind: RunKind;
+  trigger: RunTrigger;
+  status: RunStatus;
+  phase: RunPhase;
+  progress_done: number;
+  progress_total: number;
+  customers_checked: number;
+  balances_changed: number;
+  findings_count: number;
+  errors: number;
+  totals: { currency: string; total: string }[];
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export interface ChunkRow {
+  run_id: string;
+  chunk_no: number;
+  kind: ChunkKind;
+  first_id: string | null;
+  last_id: string | null;
+  page_offset: number | null;
+  page_limit: number | null;
+  planned: number;
+  status: 'pending' | 'done' | 'failed';
+}
+
+/** What a finished chunk adds to its run. */
+export interface ChunkResult {
+  customersDone: number;
+  customersChecked: number;
+  balancesChanged: number;
+  findings: number;
+  errors: number;
+  totals?: Record<string, string>;
+  error?: string | null;
+}
+
+/** What the caller must do after a run moved on: enqueue these chunks, or nothing (finished, or others still working). */
+export interface Advance {
+  enqueue: number[];
+  finished: RunStatus | null;
+}
+
+const ACTIVE = `status IN ('queued', 'running')`;
+
+/** Runs, chunks and findings in SQL; every method that changes a run's state is safe to repeat. */
+@Injectable()
+export class ReconciliationRunsRepository {
+  constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  /** A new queued run; two active runs of one kind are refused by a unique index, whatever the race. */
+  async createRun(kind: RunKind, trigger: RunTrigger, manager: EntityManager = this.db.manager): Promise<RunRow> {
+    // The usual case answered without a failed insert; the index still settles a race.
+    const active = await this.findActive(kind);
+    if (active) throw new RunInProgressError(active.id);
+    try {
+      const rows: RunRow[] = await manager.query(
+        `INSERT INTO reconciliation_runs (id, kind, trigger) VALUES ($1, $2, $3) RETURNING *`,
+        [randomUUID(), kind, trigger],
+      );
+      return rows[0];
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      // Outside the caller's (now aborted) transaction: the active run has committed.
+      const active = await this.findActive(kind);
+      throw new RunInProgressError(active?.id ?? null);
+    }
+  }
+
+  /** A run whose start could not be queued: it never existed for anyone. */
+  async deleteUnstarted(id: string): Promise<void> {
+    await this.db.query(`DELETE FROM reconciliation_runs WHERE id = $1 AND status = 'queued' AND started_at IS NULL`, [id]);
+  }
+
+  async findActive(kind: RunKind): Promise<RunRow | null> {
+    const rows: RunRow[] = await this.db.query(`SELECT * FROM reconciliation_runs WHERE kind = $1 AND ${ACTIVE}`, [kind]);
+    return rows[0] ?? null;
+  }
+
+  async listActive(): Promise<RunRow[]> {
+    return this.db.query(`SELECT * FROM reconciliation_runs WHERE ${ACTIVE} ORDER BY created_at`);
+  }
+
+  async get(id: string): Promise<RunRow | null> {
+    if (!isUuid(id)) return null;
+    const rows: RunRow[] = await this.db.query(`SELECT * FROM reconciliation_runs WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async list(limit: number, offset: number): Promise<{ runs: RunRow[]; total: number }> {
+    const runs: RunRow[] = await this.db.query(
+      `SELECT * FROM reconciliation_runs ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+      [limit, offset],
+    );
+    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_runs`);
+    return { runs, total };
+  }
+
+  /** queued -> running; answers null when the run is already over (or unknown). */
+  async markRunning(id: string): Promise<RunRow | null> {
+    const rows: [RunRow[], number] = await this.db.query(
+      `UPDATE reconciliation_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+        WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+      [id],
+    );
+    return rows[0][0] ?? null;
+  }
+
+  /** A run that cannot go on at all (e.g. Celar's list cannot be read). */
+  async markFailed(id: string, error: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE reconciliation_runs SET status = 'failed', phase = 'done', error = $2, finished_at = now(), updated_at = now()
+          WHERE id = $1 AND ${ACTIVE}`,
+        [id, error],
+      );
+      await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
+    });
+  }
+
+  /**
+   * Locks the run (it answers null when the run is over). NO KEY UPDATE: the rows a chunk
+   * inserts hold KEY SHARE locks on the run through their foreign keys, which FOR UPDATE
+   * would wait for (and two chunks would deadlock).
+   */
+  async lockActive(m: EntityManager, runId: string): Promise<RunRow | null> {
+    const rows: RunRow[] = await m.query(`SELECT * FROM reconciliation_runs WHERE id = $1 AND ${ACTIVE} FOR NO KEY UPDATE`, [runId]);
+    return rows[0] ?? null;
+  }
+
+  async setPhase(m: EntityManager, runId: string, phase: RunPhase): Promise<void> {
+    await m.query(`UPDATE reconciliation_runs SET phase = $2, updated_at = now() WHERE id = $1`, [runId, phase]);
+  }
+
+  /**
+   * Balance chunks: keyset ranges of `size` customers that exist upstream, planned in SQL so
+   * no customer list ever reaches this process.
+   */
+  async planBalanceChunks(m: EntityManager, runId: string, size: number): Promise<void> {
+    await m.query(
+      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, first_id, last_id, planned)
+       SELECT $1, g, 'balances', min(id::text COLLATE "C")::uuid, max(id::text COLLATE "C")::uuid, count(*)
+         FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS g FROM customers WHERE celar_id IS NOT NULL) s
+        GROUP BY g
+       ON CONFLICT DO NOTHING`,
+      [runId, size],
+    );
+  }
+
+  /** Record pages of Celar's list, from what its first page said of the total. */
+  async planPages(m: EntityManager, runId: string, total: number, limit: number): Promise<void> {
+    const pages = Math.max(1, Math.ceil(total / limit));
+    await m.query(
+      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
+       SELECT $1, n, 'records_page', n * $3, $3, greatest(0, least($3, $4 - n * $3))
+         FROM generate_series(0, $2 - 1) AS n
+       ON CONFLICT DO NOTHING`,
+      [runId, pages, limit, total],
+    );
+  }
+
+  /** A full page may hide more customers than the first page announced: plan the next one too. */
+  async addNextPage(m: EntityManager, runId: string, after: ChunkRow): Promise<boolean> {
+    const limit = after.page_limit ?? 100;
+    const rows: unknown[] = await m.query(
+      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
+       SELECT $1, $2, 'records_page', $3, $4, $4
+        WHERE NOT EXISTS (SELECT 1 FROM reconciliation_chunks WHERE run_id = $1 AND kind = 'records_page' AND page_offset = $3)
+       ON CONFLICT DO NOTHING RETURNING chunk_no`,
+      [runId, await this.nextChunkNo(m, runId), (after.page_offset ?? 0) + limit, limit],
+    );
+    return rows.length > 0;
+  }
+
+  /** After the scan: the customers it did not see, in keyset chunks, each to be confirmed one by one. */
+  async planConfirmChunks(m: EntityManager, runId: string, size: number): Promise<number[]> {
+    const first = await this.nextChunkNo(m, runId);
+    const rows: { chunk_no: number }[] = await m.query(
+      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, first_id, last_id, planned)
+       SELECT $1, $3 + g, 'records_confirm', min(id::text COLLATE "C")::uuid, max(id::text COLLATE "C")::uuid, count(*)
+         FROM (SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / $2 AS g
+                 FROM customers c
+                WHERE c.celar_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM reconciliation_seen s WHERE s.run_id = $1 AND s.celar_id = c.celar_id)) x
+        GROUP BY g
+       ON CONFLICT DO NOTHING RETURNING chunk_no`,
+      [runId, size, first],
+    );
+    return rows.map((r) => r.chunk_no);
+  }
+
+  private async nextChunkNo(m: EntityManager, runId: string): Promise<number> {
+    const [{ next }] = await m.query(
+      `SELECT coalesce(max(chunk_no) + 1, 0)::int AS next FROM reconciliation_chunks WHERE run_id = $1`,
+      [runId],
+    );
+    return next;
+  }
+
+  async getChunk(runId: string, chunkNo: number): Promise<ChunkRow | null> {
+    const rows: ChunkRow[] = await this.db.query(`SELECT * FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2`, [runId, chunkNo]);
+    return rows[0] ?? null;
+  }
+
+  async pendingChunks(runId: string, m: EntityManager = this.db.manager): Promise<number[]> {
+    const rows: { chunk_no: number }[] = await m.query(
+      `SELECT chunk_no FROM reconciliation_chunks WHERE run_id = $1 AND status = 'pending' ORDER BY chunk_no`,
+      [runId],
+    );
+    return rows.map((r) => r.chunk_no);
+  }
+
+  /** Locks a chunk that is still to do; null when another attempt already finished it. */
+  async lockPendingChunk(m: EntityManager, runId: string, chunkNo: number): Promise<ChunkRow | null> {
+    const rows: ChunkRow[] = await m.query(
+      `SELECT * FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2 AND status = 'pending' FOR UPDATE`,
+      [runId, chunkNo],
+    );
+    return rows[0] ?? null;
+  }
+
+  async finishChunk(m: EntityManager, runId: string, chunkNo: number, status: 'done' | 'failed', r: ChunkResult): Promise<void> {
+    await m.query(
+      `UPDATE reconciliation_chunks SET status = $3, customers_done = $4, customers_checked = $5, balances_changed = $6,
+              findings = $7, errors = $8, totals = $9, error = $10, finished_at = now()
+        WHERE run_id = $1 AND chunk_no = $2`,
+      [runId, chunkNo, status, r.customersDone, r.customersChecked, r.balancesChanged, r.findings, r.errors, JSON.stringify(r.totals ?? {}), r.error ?? null],
+    );
+  }
+
+  /** A chunk whose job gave up for good: every customer of it counts as not checked. */
+  async failChunk(runId: string, chunkNo: number, error: string): Promise<Advance> {
+    return this.db.transaction(async (m) => {
+      const chunk = await this.lockPendingChunk(m, runId, chunkNo);
+      if (!chunk) return { enqueue: [], finished: null };
+      await this.finishChunk(m, runId, chunkNo, 'failed', {
+        customersDone: chunk.planned,
+        customersChecked: 0,
+        balancesChanged: 0,
+        findings: 0,
+        errors: chunk.planned,
+        error,
+      });
+      return this.advance(m, runId);
+    });
+  }
+
+  async insertFindings(m: EntityManager, runId: string, findings: NewFinding[]): Promise<number> {
+    if (findings.length === 0) return 0;
+    const col = <K extends keyof NewFinding>(key: K) => findings.map((f) => (f[key] ?? null) as NewFinding[K] | null);
+    const rows: unknown[] = await m.query(
+      `INSERT INTO reconciliation_findings (run_id, kind, customer_id, celar_id, field, expected, actual, delta, message)
+       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [runId, col('kind'), col('customerId'), col('celarId'), col('field'), col('expected'), col('actual'), col('delta'), col('message')],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Under the run's row lock (so concurrent chunks take turns here): rewrites the run's
+   * progress, counts and totals as sums over its finished chunks, then moves it on when no
+   * chunk is left: a records scan is followed by its confirm phase, anything else is final.
+   */
+  async advance(m: EntityManager, runId: string): Promise<Advance> {
+    const run = await this.lockActive(m, runId);
+    if (!run) return { enqueue: [], finished: null };
+    await m.query(
+      `UPDATE reconciliation_runs r SET
+              progress_done = s.done, progress_total = s.total, customers_checked = s.checked,
+              balances_changed = s.changed, findings_count = s.findings, errors = s.errors,
+              totals = s.totals, updated_at = now()
+         FROM (SELECT coalesce(sum(customers_done) FILTER (WHERE status <> 'pending'), 0)::int AS done,
+                      coalesce(sum(CASE WHEN status = 'pending' THEN planned ELSE customers_done END), 0)::int AS total,
+                      coalesce(sum(customers_checked), 0)::int AS checked,
+                      coalesce(sum(balances_changed), 0)::int AS changed,
+                      coalesce(sum(findings), 0)::int AS findings,
+                      coalesce(sum(errors), 0)::int AS errors,
+                      (SELECT coalesce(jsonb_agg(jsonb_build_object('currency', currency, 'total', total::text) ORDER BY currency), '[]'::jsonb)
+                         FROM (SELECT t.key AS currency, sum(t.value::numeric) AS total
+                                 FROM reconciliation_chunks c, jsonb_each_text(c.totals) t
+                                WHERE c.run_id = $1 GROUP BY t.key) x) AS totals
+                 FROM reconciliation_chunks WHERE run_id = $1) s
+        WHERE r.id = $1`,
+      [runId],
+    );
+    if (run.phase === 'plan') return { enqueue: [], finished: null };
+    const [{ pending }] = await m.query(
+      `SELECT count(*)::int AS pending FROM reconciliation_chunks WHERE run_id = $1 AND status = 'pending'`,
+      [runId],
+    );
+    if (pending > 0) return { enqueue: [], finished: null };
+    if (run.kind === 'records' && run.phase === 'scan') {
+      const planned = await this.planConfirmChunks(m, runId, CONFIRM_CHUNK_SIZE);
+      await this.setPhase(m, runId, 'confirm');
+      // Counted into the progress total at once.
+      if (planned.length > 0) return { ...(await this.advance(m, runId)), enqueue: planned };
+    }
+    return { enqueue: [], finished: await this.finalize(m, runId) };
+  }
+
+  /** Completed only when every customer was checked; partial over any gap; failed when nothing could be. */
+  private async finalize(m: EntityManager, runId: string): Promise<RunStatus> {
+    const [gaps] = await m.query(
+      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed_chunks,
+              (SELECT string_agg(error, '; ' ORDER BY chunk_no) FROM (
+                 SELECT chunk_no, error FROM reconciliation_chunks WHERE run_id = $1 AND error IS NOT NULL ORDER BY chunk_no LIMIT 5) e) AS errors_text,
+              count(*) FILTER (WHERE error IS NOT NULL)::int AS chunks_with_errors
+         FROM reconciliation_chunks WHERE run_id = $1`,
+      [runId],
+    );
+    const rows: [RunRow[], number] = await m.query(
+      `UPDATE reconciliation_runs SET
+              status = CASE WHEN errors > 0 AND customers_checked = 0 THEN 'failed'
+                            WHEN errors > 0 OR $2 > 0 THEN 'partial' ELSE 'completed' END,
+              phase = 'done', finished_at = now(), updated_at = now(),
+              error = CASE WHEN errors = 0 AND $2 = 0 THEN NULL
+                           ELSE concat_ws('; ', errors || ' customer(s) could not be checked', $3::text) END
+        WHERE id = $1 RETURNING *`,
+      [runId, gaps.failed_chunks, gaps.chunks_with_errors > 5 ? `${gaps.errors_text}; …` : gaps.errors_text],
+    );
+    await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
+    return rows[0][0].status;
+  }
+
+  async findingsPage(runId: string, limit: number, offset: number): Promise<{ findings: FindingView[]; total: number }> {
+    const rows: FindingRow[] = await this.db.query(
+      `SELECT * FROM reconciliation_findings WHERE run_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
+      [runId, limit, offset],
+    );
+    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_findings WHERE run_id = $1`, [runId]);
+    return { findings: rows.map(toFindingView), total };
+  }
+
+  /** Every finding of a run, a batch at a time (keyset), so a large export never sits in memory. */
+  async *allFindings(runId: string, batch = 1000): AsyncGenerator<FindingView> {
+    let after = '0';
+    for (;;) {
+      const rows: FindingRow[] = await this.db.query(
+        `SELECT * FROM reconciliation_findings WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        [runId, after, batch],
+      );
+      for (const row of rows) yield toFindingView(row);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+}
+
+interface FindingRow {
+  id: string;
+  run_id: string;
+  kind: FindingView['kind'];
+  customer_id: string | null;
+  celar_id: string | null;
+  field: string | null;
+  expected: string | null;
+  actual: string | null;
+  delta: string | null;
+  message: string;
+  created_at: Date;
+}
+
+function toFindingView(row: FindingRow): FindingView {
+  return {
+    id: Number(row.id),
+    run_id: row.run_id,
+    kind: row.kind,
+    customer_id: row.customer_id,
+    celar_id: row.celar_id,
+    field: row.field,
+    expected: row.expected,
+    actual: row.actual,
+    delta: row.delta,
+    message: row.message,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export function toRunView(row: RunRow): RunView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    trigger: row.trigger,
+    status: row.status,
+    progress: { done: row.progress_done, total: row.progress_total },
+    started_at: row.started_at?.toISOString() ?? null,
+    finished_at: row.finished_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+    counts: {
+      customers_checked: row.customers_checked,
+      balances_changed: row.balances_changed,
+      findings: row.findings_count,
+      errors: row.errors,
+    },
+    totals: row.totals,
+    error: row.error,
+  };
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

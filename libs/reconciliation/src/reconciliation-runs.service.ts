@@ -1,0 +1,94 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '@app/common';
+import { findingCsvRow, findingsCsvHeader } from './findings-csv';
+import { QueueUnavailableError, ReconciliationQueue } from './reconciliation.queue';
+import { ReconciliationRunsRepository, RunInProgressError, toRunView } from './reconciliation-runs.repository';
+import { FindingView, RunKind, RunTrigger, RunView } from './reconciliation.types';
+
+/** Runs as operators see them: start one, list them, read one with its findings, export them. */
+@Injectable()
+export class ReconciliationRunsService {
+  private readonly logger = new Logger(ReconciliationRunsService.name);
+
+  constructor(
+    private readonly runs: ReconciliationRunsRepository,
+    private readonly queue: ReconciliationQueue,
+  ) {}
+
+  /**
+   * Creates a queued run, then enqueues its start (committed first, so the job always finds
+   * it); if the job cannot be queued (Redis down) the run is removed again. A run of that kind
+   * already queued or running: `run_in_progress` (409) naming it in `details[0].run_id`.
+   */
+  async start(kind: RunKind, trigger: RunTrigger): Promise<RunView> {
+    try {
+      const run = await this.runs.createRun(kind, trigger);
+      try {
+        await this.queue.addStart(run.id);
+      } catch (error) {
+        await this.runs.deleteUnstarted(run.id);
+        throw error;
+      }
+      this.logger.log(`${kind} run ${run.id} queued (${trigger})`);
+      return toRunView(run);
+    } catch (error) {
+      if (error instanceof RunInProgressError) {
+        const id = error.activeRunId;
+        throw new AppError(
+          'run_in_progress',
+          `A ${kind} run is already queued or running${id ? `: ${id}` : ''}`,
+          [{ field: 'kind', message: 'a run of this kind is already active', run_id: id }],
+          { run_id: id },
+        );
+      }
+      if (error instanceof QueueUnavailableError) {
+        throw new AppError('dependency_down', 'The job queue (Redis) is unavailable: the run was not started; try again later');
+      }
+      throw error;
+    }
+  }
+
+  /** A scheduled start: nothing happens while a run of that kind is active. Answers the run, or null. */
+  async startScheduled(kind: RunKind): Promise<RunView | null> {
+    try {
+      return await this.start(kind, 'schedule');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'run_in_progress') {
+        this.logger.log(`scheduled ${kind} run skipped: ${error.message}`);
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  async list(limit: number, offset: number): Promise<{ runs: RunView[]; total: number; limit: number; offset: number }> {
+    const { runs, total } = await this.runs.list(limit, offset);
+    return { runs: runs.map(toRunView), total, limit, offset };
+  }
+
+  async get(id: string): Promise<RunView> {
+    const run = await this.runs.get(id);
+    if (!run) throw new AppError('not_found', `No reconciliation run ${id}`);
+    return toRunView(run);
+  }
+
+  async getWithFindings(
+    id: string,
+    limit: number,
+    offset: number,
+  ): Promise<RunView & { findings: FindingView[]; findings_total: number; limit: number; offset: number }> {
+    const run = await this.get(id);
+    const { findings, total } = await this.runs.findingsPage(id, limit, offset);
+    return { ...run, findings, findings_total: total, limit, offset };
+  }
+
+  /** The run's findings as CSV lines, header first, read in batches (404 before the first line if unknown). */
+  async findingsCsv(id: string): Promise<AsyncIterable<string>> {
+    await this.get(id);
+    const findings = this.runs.allFindings(id);
+    return (async function* () {
+      yield findingsCsvHeader();
+      for await (const finding of findings) yield findingCsvRow(finding);
+    })();
+  }
+}

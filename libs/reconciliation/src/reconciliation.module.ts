@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BalanceHistory } from './balance-history.entity';
+import { BalanceReconciler } from './balance-reconciler.service';
+import { BalancesService } from './balances.service';
+import { CustomerBalance } from './customer-balance.entity';
+import { ReconciliationChunk } from './reconciliation-chunk.entity';
+import { ReconciliationFinding } from './reconciliation-finding.entity';
+import { ReconciliationRun } from './reconciliation-run.entity';
+import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
+import { ReconciliationRunsService } from './reconciliation-runs.service';
+import { ReconciliationProcessor } from './reconciliation.processor';
+import { ReconciliationQueue } from './reconciliation.queue';
+import { ReconciliationScheduler } from './reconciliation.scheduler';
+import { RecordReconciler } from './record-reconciler.service';
+
+/**
+ * Runs, findings and balances, and the producer of the 'reconciliation' queue: what the API
+ * needs. Expects ConfigModule, DatabaseModule and CelarClientModule (global) in the application.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([ReconciliationRun, ReconciliationChunk, ReconciliationFinding, CustomerBalance, BalanceHistory])],
+  providers: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
+  exports: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
+})
+export class ReconciliationModule {}
+
+/** The worker side: the queue's processor, the schedules and the watchdog. */
+@Module({
+  imports: [ReconciliationModule],
+  providers: [BalanceReconciler, RecordReconciler, ReconciliationProcessor, ReconciliationScheduler],
+  exports: [ReconciliationProcessor],
+})
+export class ReconciliationWorkerModule {}

@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { sleep } from './concurrency';
+import { WATCHDOG_EVERY_MS } from './reconciliation.constants';
+import { ReconciliationQueue } from './reconciliation.queue';
+import { RunKind } from './reconciliation.types';
+
+const SCHEDULER_IDS: Record<RunKind, string> = { balances: 'reconcile-balances', records: 'reconcile-records' };
+const WATCHDOG_ID = 'reconciliation-watchdog';
+
+/**
+ * BullMQ job schedulers: a run of each kind every BALANCE_RECONCILE_EVERY / RECORD_RECONCILE_EVERY
+ * (`off` removes it), and the watchdog. Upserting is idempotent, so every worker process does it.
+ */
+@Injectable()
+export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReconciliationScheduler.name);
+  private stopped = false;
+  private setup?: Promise<void>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly queue: ReconciliationQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // In the background: a Redis that is down at start must not hold the worker's start.
+    this.setup = this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.setup;
+  }
+
+  private async schedule(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.apply('balances', this.config.balanceReconcileEveryMs);
+        await this.apply('records', this.config.recordReconcileEveryMs);
+        await this.queue.queue.upsertJobScheduler(WATCHDOG_ID, { every: WATCHDOG_EVERY_MS }, { name: 'watchdog', data: {} });
+        return;
+      } catch (error) {
+        if (attempt === 1) this.logger.warn(`reconciliation schedules not set yet (${(error as Error).message}); retrying`);
+        await sleep(Math.min(attempt * 1000, 10_000));
+      }
+    }
+  }
+
+  private async apply(kind: RunKind, everyMs: number | null): Promise<void> {
+    const id = SCHEDULER_IDS[kind];
+    if (everyMs === null) {
+      await this.queue.queue.removeJobScheduler(id);
+      return;
+    }
+    await this.queue.queue.upsertJobScheduler(
+      id,
+      { every: everyMs },
+      { name: 'scheduled', data: { kind }, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    );
+    this.logger.log(`${kind} reconciliation every ${Math.round(everyMs / 1000)} s`);
+  }
+}

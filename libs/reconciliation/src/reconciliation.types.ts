@@ -1,0 +1,105 @@
+// The shapes the API and the CLI rely on (shared/API.md), and the job catalogue of the 'reconciliation' queue.
+
+export const RUN_KINDS = ['balances', 'records'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+export type RunTrigger = 'schedule' | 'manual';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed';
+export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running'];
+
+export const FINDING_KINDS = [
+  'balance_changed',
+  'balance_fetch_failed',
+  'missing_upstream',
+  'deactivated_with_balance',
+  'field_drift',
+  'deactivated_upstream',
+  'document_attached',
+  'unknown_upstream',
+  'duplicate_upstream',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** A run as the API returns it (snake_case, as in the contract). */
+export interface RunView {
+  id: string;
+  kind: RunKind;
+  trigger: RunTrigger;
+  status: RunStatus;
+  progress: { done: number; total: number };
+  started_at: string | null;
+  finished_at: string | null;
+  created_at: string;
+  counts: { customers_checked: number; balances_changed: number; findings: number; errors: number };
+  totals: { currency: string; total: string }[];
+  /** Why the run is partial or failed beyond its findings (pages that could not be read...), else null. */
+  error: string | null;
+}
+
+export interface FindingView {
+  id: number;
+  run_id: string;
+  kind: FindingKind;
+  customer_id: string | null;
+  celar_id: string | null;
+  field: string | null;
+  expected: string | null;
+  actual: string | null;
+  delta: string | null;
+  message: string;
+  created_at: string;
+}
+
+/** The CSV header row: the finding fields, in the contract's order. */
+export const FINDING_FIELDS: (keyof FindingView)[] = [
+  'id',
+  'run_id',
+  'kind',
+  'customer_id',
+  'celar_id',
+  'field',
+  'expected',
+  'actual',
+  'delta',
+  'message',
+  'created_at',
+];
+
+export interface BalanceView {
+  customer_id: string;
+  balance: string | null;
+  currency: string | null;
+  as_of: string | null;
+}
+
+/** A finding about to be written. */
+export interface NewFinding {
+  kind: FindingKind;
+  customerId: string | null;
+  celarId: string | null;
+  field?: string | null;
+  expected?: string | null;
+  actual?: string | null;
+  delta?: string | null;
+  message: string;
+}
+
+export const RECONCILIATION_QUEUE = 'reconciliation';
+
+/** Every job of the queue, by name: producers and the processor share these payloads. */
+export interface ReconciliationJobs {
+  /** Plans a run's chunks (idempotent) and enqueues the pending ones. */
+  start: { runId: string };
+  /** One chunk of a run: a key range of customers, a page of Celar's list, or customers to confirm. */
+  chunk: { runId: string; chunkNo: number };
+  /** Made by a job scheduler: starts a run of that kind unless one is active. */
+  scheduled: { kind: RunKind };
+  /** Periodic: re-enqueues work a lost job left behind, closes runs whose chunks are all finished. */
+  watchdog: Record<string, never>;
+}
+export type ReconciliationJobName = keyof ReconciliationJobs;
+
+/** Fixed job ids, so adding a job twice is a no-op while it exists (BullMQ refuses ':' in custom ids). */
+export const jobIds = {
+  start: (runId: string) => `run-${runId}-start`,
+  chunk: (runId: string, chunkNo: number) => `run-${runId}-chunk-${chunkNo}`,
+};

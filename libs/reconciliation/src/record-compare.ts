@@ -1,0 +1,144 @@
+import { CelarCustomer } from '@app/celar-client';
+import { NewFinding } from './reconciliation.types';
+
+/** Our mirror row, as the record comparison needs it. */
+export interface MirrorRecord {
+  id: string;
+  celar_id: string | null;
+  type: string;
+  name: string;
+  email: string;
+  country: string;
+  document_type: string;
+  address: string | null;
+  tax_id: string | null;
+  wallet_address: string | null;
+  verification_document: string | null;
+  incorporation_certificate: string | null;
+  is_active: boolean;
+  /** Some of its operations still wait to reach Celar: its fields are ours to keep. */
+  pending: boolean;
+}
+
+export const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'] as const;
+export type DocumentField = (typeof DOCUMENT_FIELDS)[number];
+
+type Normalize = (value: unknown) => string | null;
+const text: Normalize = (v) => (v === undefined || v === null || v === '' ? null : String(v));
+const lower: Normalize = (v) => text(v)?.toLowerCase() ?? null;
+
+/** Fields Celar holds a copy of, and how to compare them: emails and wallet addresses ignore case. */
+const DRIFT_FIELDS: { field: keyof MirrorRecord & keyof CelarCustomer; normalize: Normalize; secret?: boolean }[] = [
+  { field: 'name', normalize: text },
+  { field: 'email', normalize: lower },
+  { field: 'type', normalize: text },
+  { field: 'country', normalize: text },
+  { field: 'document_type', normalize: text },
+  { field: 'address', normalize: text },
+  { field: 'wallet_address', normalize: lower },
+  // Compared, but its values never go into a finding.
+  { field: 'tax_id', normalize: text, secret: true },
+];
+
+export interface RecordComparison {
+  findings: NewFinding[];
+  /** Document URLs to pull into the mirror (only Celar's Dashboard sets them). */
+  documents: Partial<Record<DocumentField, string | null>>;
+  /** Celar deactivated the customer: apply it locally. */
+  deactivate: boolean;
+}
+
+/**
+ * Compares one customer of ours with Celar's copy. What only Celar sets (documents, remote
+ * deactivation) is pulled in; other differences are reported as drift, and only when no
+ * change of ours is still waiting to sync (then the difference is expected).
+ */
+export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): RecordComparison {
+  const result: RecordComparison = { findings: [], documents: {}, deactivate: false };
+  const base = { customerId: ours.id, celarId: upstream.id };
+
+  for (const field of DOCUMENT_FIELDS) {
+    const theirs = text(upstream[field]);
+    if (theirs === text(ours[field])) continue;
+    result.documents[field] = theirs;
+    if (theirs !== null) {
+      result.findings.push({
+        ...base,
+        kind: 'document_attached',
+        field,
+        expected: text(ours[field]),
+        actual: theirs,
+        message: `${field} was ${ours[field] ? 'replaced' : 'attached'} in Celar's dashboard; pulled into the mirror`,
+      });
+    }
+  }
+
+  if (upstream.is_active === false && ours.is_active) {
+    result.deactivate = true;
+    result.findings.push({
+      ...base,
+      kind: 'deactivated_upstream',
+      field: 'is_active',
+      expected: 'true',
+      actual: 'false',
+      message: `${upstream.id} was deactivated in Celar but not by us; deactivated in the mirror too`,
+    });
+  }
+
+  if (ours.pending) return result;
+
+  if (upstream.is_active === true && !ours.is_active) {
+    result.findings.push({
+      ...base,
+      kind: 'field_drift',
+      field: 'is_active',
+      expected: 'false',
+      actual: 'true',
+      message: `deactivated here, still active in Celar`,
+    });
+  }
+  for (const { field, normalize, secret } of DRIFT_FIELDS) {
+    if (!(field in upstream)) continue;
+    if (normalize(ours[field]) === normalize(upstream[field])) continue;
+    result.findings.push({
+      ...base,
+      kind: 'field_drift',
+      field,
+      expected: secret ? null : text(ours[field]),
+      actual: secret ? null : text(upstream[field]),
+      message: secret ? `${field} differs in Celar (values withheld)` : `${field} differs in Celar`,
+    });
+  }
+  return result;
+}
+
+/** An upstream customer we do not know: a duplicate of one of ours (same email and tax id), or unknown. */
+export function classifyUnknown(upstream: CelarCustomer, sameEmail: Pick<MirrorRecord, 'id' | 'celar_id' | 'tax_id'>[]): NewFinding {
+  const taxId = text(upstream.tax_id);
+  const match = sameEmail.filter((c) => text(c.tax_id) === taxId);
+  const linked = match.find((c) => c.celar_id !== null && c.celar_id !== upstream.id);
+  if (linked) {
+    return {
+      kind: 'duplicate_upstream',
+      customerId: linked.id,
+      celarId: upstream.id,
+      field: 'celar_id',
+      expected: linked.celar_id,
+      actual: upstream.id,
+      message: `Celar holds ${upstream.id} besides ${linked.celar_id}, with the same email and tax id as our customer`,
+    };
+  }
+  const unlinked = match.find((c) => c.celar_id === null);
+  const state = upstream.is_active === false ? 'deactivated ' : '';
+  return {
+    kind: 'unknown_upstream',
+    customerId: unlinked?.id ?? null,
+    celarId: upstream.id,
+    field: null,
+    expected: null,
+    actual: text(upstream.email),
+    message: unlinked
+      ? `Celar holds ${state}${upstream.id} with the email and tax id of our customer ${unlinked.id}, whose create Celar has not confirmed yet`
+      : `Celar holds ${state}${upstream.id}, created ${text(upstream.created_at) ?? 'at an unknown time'}, which we do not know`,
+  };
+}

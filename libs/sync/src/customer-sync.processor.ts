@@ -1,0 +1,138 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { DelayedError, Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CelarApiError } from '@app/celar-client';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { JobLogger } from '@app/observability';
+import { bullPrefix, createRedis } from '@app/queue';
+import { CustomerSyncService, DrainOutcome } from './customer-sync.service';
+import { syncBackoffDelay } from './sync-backoff';
+import { SYNC_BACKOFF, SYNC_QUEUE, SyncJobData, SyncJobName } from './sync.jobs';
+import { SyncQueue } from './sync.queue';
+
+/** How long a job waits before trying again when another worker is draining its customer. */
+const BUSY_DELAY_MS = [200, 500] as const;
+
+/**
+ * Runs the sync jobs. Thin: parses the job, asks CustomerSyncService to drain the customer,
+ * and maps the outcome to BullMQ (retry with backoff, rate limit, delay while busy).
+ */
+@Injectable()
+export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(CustomerSyncProcessor.name);
+  private worker?: Worker<SyncJobData, void, SyncJobName>;
+  private connection?: Redis;
+  private lastAlertAt = 0;
+  private lastErrorLogAt = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sync: CustomerSyncService,
+    private readonly syncQueue: SyncQueue,
+    @Optional() private readonly jobLogger?: JobLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  /** Waits for in-flight jobs to finish, then stops. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.worker) return;
+    const { sync, celar } = this.config;
+    // A request ends well inside the lock (timeout < lock / 3); a drain renews it as it goes.
+    // A short lock lets a crashed worker's jobs be taken over quickly: the customer's
+    // advisory lock, not the job lock, is what keeps two drains apart.
+    const lockDuration = Math.min(Math.max(celar.timeoutMs * 3, 5000), 30_000);
+    this.connection = createRedis(this.config, 'worker');
+    this.worker = new Worker<SyncJobData, void, SyncJobName>(SYNC_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.connection,
+      prefix: bullPrefix(this.config),
+      concurrency: sync.concurrency,
+      lockDuration,
+      stalledInterval: lockDuration,
+      maxStalledCount: 3,
+      // A limiter must be set for a queue-wide rate limit (our reaction to 429) to apply;
+      // its own ceiling is never reached: the request budget paces Celar calls.
+      limiter: { max: 1_000_000, duration: 1000 },
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+          type === SYNC_BACKOFF ? syncBackoffDelay(attemptsMade, sync, error) : syncBackoffDelay(attemptsMade, sync),
+      },
+    });
+    this.worker.on('error', (error) => this.logThrottled(`sync worker: ${error.message}`));
+    this.worker.on('failed', (job, error) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1) && !(error instanceof DelayedError)) {
+        this.logger.warn(`op ${job.data.operationId}: out of attempts (${error.message}); stays pending, the relay re-enqueues it`);
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    this.sync.requestStop();
+    await worker.close();
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
+  }
+
+  /** One log line per job, with the request id of the API call that caused it. */
+  private async process(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<void> {
+    const { operationId, customerId, requestId } = job.data;
+    const run = () => this.processJob(job, token);
+    if (!this.jobLogger) {
+      await run();
+      return;
+    }
+    const fields = {
+      queue: SYNC_QUEUE,
+      job_id: job.id,
+      request_id: requestId,
+      operation_id: operationId,
+      customer_id: customerId,
+      attempt: job.attemptsMade + 1,
+    };
+    await this.jobLogger.run(fields, run, (outcome) => ({ outcome }));
+  }
+
+  private async processJob(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<DrainOutcome> {
+    const { operationId, customerId } = job.data;
+    try {
+      const outcome = await this.sync.drain(customerId, operationId);
+      if (outcome === 'busy') {
+        // Another worker holds this customer: come back shortly, without using an attempt.
+        const delay = BUSY_DELAY_MS[0] + Math.random() * (BUSY_DELAY_MS[1] - BUSY_DELAY_MS[0]);
+        await job.moveToDelayed(Date.now() + Math.round(delay), token);
+        throw new DelayedError();
+      }
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof CelarApiError)) throw error;
+      if (error.kind === 'RATE_LIMITED') {
+        // Celar said slow down: the whole queue waits Retry-After; no attempt is used.
+        await this.syncQueue.queue.rateLimit(error.retryAfterMs ?? 1000);
+        throw Worker.RateLimitError();
+      }
+      if (error.kind === 'UNAUTHORIZED') this.alertUnauthorized(error);
+      throw error;
+    }
+  }
+
+  /** Our key or account is refused: that is ours to fix, so customers are not marked failed. */
+  private alertUnauthorized(error: CelarApiError): void {
+    if (Date.now() - this.lastAlertAt < 60_000) return;
+    this.lastAlertAt = Date.now();
+    this.logger.error(`ALERT: Celar refuses our API key or account (${error.status}); sync retries slowly until fixed`);
+  }
+
+  private logThrottled(message: string): void {
+    if (Date.now() - this.lastErrorLogAt < 30_000) return;
+    this.lastErrorLogAt = Date.now();
+    this.logger.warn(message);
+  }
+}

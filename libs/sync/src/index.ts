@@ -1,0 +1,11 @@
+export { SyncModule } from './sync.module';
+export { CustomerSyncService, DrainOutcome } from './customer-sync.service';
+export { CustomerSyncProcessor } from './customer-sync.processor';
+export { OutboxRelay, OUTBOX_CHANNEL } from './outbox.relay';
+export { SyncQueue } from './sync.queue';
+export { SyncOperationsRepository } from './sync-operations.repository';
+export type { OperationError, SyncOperation } from './sync-operations.repository';
+export { SYNC_QUEUE, SYNC_JOB_OPTIONS, SYNC_ATTEMPTS, syncJobId } from './sync.jobs';
+export type { SyncJobs, SyncJobName, SyncJobData } from './sync.jobs';
+export { syncBackoffDelay } from './sync-backoff';
+export { findCreatedUpstream, CLOCK_SKEW_MARGIN_MS } from './upstream-create.lookup';

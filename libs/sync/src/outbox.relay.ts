@@ -1,0 +1,165 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Client } from 'pg';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { SyncOperationsRepository } from './sync-operations.repository';
+import { SYNC_JOB_OPTIONS, syncJobId } from './sync.jobs';
+import { SyncQueue } from './sync.queue';
+
+const BATCH = 500;
+export const OUTBOX_CHANNEL = 'customer_operations';
+
+/**
+ * Moves committed operations from the outbox (customer_operations) into BullMQ. Woken by
+ * LISTEN/NOTIFY at each commit, and polls as a fallback. Each pass claims rows with
+ * FOR UPDATE SKIP LOCKED, adds their jobs, marks them enqueued and commits: a crash or a
+ * Redis failure in between leaves them pending for the next pass, and adding a job id that
+ * exists is a no-op, so several relays (one per worker process) can run at once.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private listener?: Client;
+  private running?: Promise<void>;
+  private stopped = false;
+  private wakeRequested = false;
+  private wake?: () => void;
+  private failing = false;
+  private listenRetry?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: SyncOperationsRepository,
+    private readonly syncQueue: SyncQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopped = false;
+    void this.listen();
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.listenRetry);
+    this.notify();
+    await this.running;
+    this.running = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  /** Asks for a pass now (a NOTIFY arrived, or a caller knows there is work). */
+  notify(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  /** One pass: claims, enqueues and marks up to one batch. Returns how many were enqueued. */
+  async relayOnce(): Promise<number> {
+    const runner = await this.repository.connect();
+    try {
+      await runner.startTransaction();
+      try {
+        const claimed = await this.repository.claimForRelay(runner, BATCH, this.config.sync.resweepAfterMs);
+        if (claimed.length > 0) {
+          await this.enqueue(claimed);
+          await this.repository.markEnqueued(runner, claimed.map((op) => op.id));
+        }
+        await runner.commitTransaction();
+        return claimed.length;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async enqueue(claimed: { id: string; customerId: string; requestId?: string | null }[]): Promise<void> {
+    const queue = this.syncQueue.queue;
+    // An operation put back in line (admin re-sync, or a job that ran out of attempts) may
+    // still have its finished job in Redis, which would turn the add into a no-op: drop it.
+    const states = await Promise.all(claimed.map((op) => queue.getJobState(syncJobId(op.id))));
+    const finished = claimed.filter((_, i) => states[i] === 'completed' || states[i] === 'failed');
+    await Promise.all(finished.map((op) => queue.remove(syncJobId(op.id))));
+    await queue.addBulk(
+      claimed.map((op) => ({
+        name: 'sync-operation' as const,
+        data: { operationId: op.id, customerId: op.customerId, requestId: op.requestId ?? null },
+        opts: { ...SYNC_JOB_OPTIONS, jobId: syncJobId(op.id) },
+      })),
+    );
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.wakeRequested = false;
+      let enqueued = 0;
+      try {
+        enqueued = await this.relayOnce();
+        if (this.failing) this.logger.log('outbox relay is moving operations again');
+        this.failing = false;
+      } catch (error) {
+        // Once per outage, not once per pass.
+        if (!this.failing) this.logger.warn(`outbox relay cannot enqueue (operations stay in Postgres): ${(error as Error).message}`);
+        this.failing = true;
+      }
+      if (this.stopped) break;
+      // A full batch means more is waiting; otherwise sleep until notified or the poll interval.
+      if (enqueued === BATCH && !this.failing) continue;
+      if (this.wakeRequested && !this.failing) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.config.sync.pollMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wake = done;
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'customer-sync-relay' });
+    client.on('notification', () => this.notify());
+    client.on('error', () => this.relisten(client));
+    client.on('end', () => this.relisten(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+      if (this.stopped) await client.end();
+      // Anything committed while we were not listening is caught by this pass.
+      else this.notify();
+    } catch {
+      this.relisten(client);
+    }
+  }
+
+  /** The LISTEN connection dropped: polling carries on meanwhile; listen again shortly. */
+  private relisten(client: Client): void {
+    if (this.listener === client) this.listener = undefined;
+    client.removeAllListeners('end');
+    client.removeAllListeners('error');
+    client.on('error', () => undefined);
+    client.end().catch(() => undefined);
+    if (this.stopped || this.listenRetry) return;
+    this.listenRetry = setTimeout(() => {
+      this.listenRetry = undefined;
+      void this.listen();
+    }, 1000);
+  }
+}

@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
+import { CelarCustomer, CelarCustomerInput, CelarCustomerPatch } from '@app/celar-client';
+import { OperationKind, OperationStatus, SyncStatus } from '@app/customers';
+
+/** What customer_operations.last_error holds once the sync engine has tried. */
+export interface OperationError {
+  code: string;
+  message: string;
+  status?: number;
+  at: string;
+  /** The attempt (operations.attempts) this error ended. */
+  attempt: number;
+  /** Some attempt so far may have taken effect upstream (timeout, cut connection, 5xx). */
+  uncertain: boolean;
+}
+
+export interface SyncOperation {
+  id: string;
+  customerId: string;
+  seq: number;
+  kind: OperationKind;
+  payload: Record<string, unknown>;
+  idempotencyKey: string;
+  status: OperationStatus;
+  attempts: number;
+  firstAttemptAt: Date | null;
+  lastError: Partial<OperationError> | null;
+}
+
+export type CreateOperation = SyncOperation & { kind: 'create'; payload: CelarCustomerInput & Record<string, unknown> };
+export type UpdateOperation = SyncOperation & { kind: 'update'; payload: CelarCustomerPatch & Record<string, unknown> };
+
+export interface CustomerSyncState {
+  id: string;
+  celarId: string | null;
+  syncStatus: SyncStatus;
+}
+
+export interface ClaimedOperation {
+  id: string;
+  customerId: string;
+  /** Enqueued before and still unfinished: its job may have been lost (e.g. a Redis that came back empty). */
+  resweep: boolean;
+  requestId: string | null;
+}
+
+const OPERATION_COLUMNS = `id::text AS id, customer_id AS "customerId", seq, kind, payload, idempotency_key AS "idempotencyKey",
+  status, attempts, first_attempt_at AS "firstAttemptAt", last_error AS "lastError"`;
+
+async function rows<T>(runner: QueryRunner, sql: string, params: unknown[] = []): Promise<T[]> {
+  const result = (await runner.query(sql, params, true)) as { records: T[] };
+  return result.records;
+}
+
+/**
+ * The sync engine's SQL. Methods that take a QueryRunner run on that connection: the
+ * relay's claim lives in its transaction, a drain's statements on the connection that
+ * holds the customer's advisory lock.
+ */
+@Injectable()
+export class SyncOperationsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** A dedicated connection from the pool; release it with `releaseRunner`. */
+  async connect(): Promise<QueryRunner> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    return runner;
+  }
+
+  /** Returns the connection to the pool, or destroys it if its session state is in doubt (a held lock). */
+  async releaseRunner(runner: QueryRunner, broken?: Error): Promise<void> {
+    const postgres = runner as QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
+    if (broken && postgres.releasePostgresConnection) await postgres.releasePostgresConnection(broken);
+    else await runner.release();
+  }
+
+  // ---- relay ----
+
+  /**
+   * Locks up to `limit` operations that need a job: never enqueued, or enqueued long ago and
+   * still pending. SKIP LOCKED lets several relays run at once without blocking each other;
+   * nothing relies on ids being committed in order. Held customers (failed) are skipped.
+   */
+  claimForRelay(runner: QueryRunner, limit: number, resweepAfterMs: number): Promise<ClaimedOperation[]> {
+    return rows<ClaimedOperation>(
+      runner,
+      `SELECT o.id::text AS id, o.customer_id AS "customerId", (o.enqueued_at IS NOT NULL) AS resweep,
+              o.request_id AS "requestId"
+         FROM customer_operations o JOIN customers c ON c.id = o.customer_id
+        WHERE o.status = 'pending' AND c.sync_status <> 'failed'
+          AND (o.enqueued_at IS NULL OR o.enqueued_at < now() - make_interval(secs => $2::double precision / 1000))
+        ORDER BY o.id
+        LIMIT $1
+        FOR UPDATE OF o SKIP LOCKED`,
+      [limit, resweepAfterMs],
+    );
+  }
+
+  async markEnqueued(runner: QueryRunner, ids: string[]): Promise<void> {
+    await runner.query(`UPDATE customer_operations SET enqueued_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  /** Operations still waiting and the oldest wait, for health and metrics. */
+  async backlog(): Promise<{ pending: number; oldestSeconds: number | null }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float AS oldest
+         FROM customer_operations WHERE status = 'pending'`,
+    )) as { pending: number; oldest: number | null }[];
+    return { pending: row.pending, oldestSeconds: row.oldest };
+  }
+
+  // ---- drain ----
+
+  /** Session-level: held until unlocked or the connection ends (also when the process dies). */
+  async tryLockCustomer(runner: QueryRunner, customerId: string): Promise<boolean> {
+    const [row] = await rows<{ locked: boolean }>(runner, `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [
+      `customer-sync:${customerId}`,
+    ]);
+    return row.locked;
+  }
+
+  async unlockCustomer(runner: QueryRunner, customerId: string): Promise<void> {
+    await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`customer-sync:${customerId}`]);
+  }
+
+  /** A cheap look before taking a connection for a drain. */
+  async operationState(operationId: string): Promise<{ status: OperationStatus; customerStatus: SyncStatus } | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT o.status, c.sync_status AS "customerStatus"
+         FROM customer_operations o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1`,
+      [operationId],
+    )) as { status: OperationStatus; customerStatus: SyncStatus }[];
+    return row ?? null;
+  }
+
+  async customer(runner: QueryRunner, customerId: string): Promise<CustomerSyncState | null> {
+    const [row] = await rows<CustomerSyncState>(
+      runner,
+      `SELECT id, celar_id AS "celarId", sync_status AS "syncStatus" FROM customers WHERE id = $1`,
+      [customerId],
+    );
+    return row ?? null;
+  }
+
+  /** The customer's unfinished operations in order: the first is the next to apply. */
+  unfinished(runner: QueryRunner, customerId: string, limit: number): Promise<SyncOperation[]> {
+    return rows<SyncOperation>(
+      runner,
+      `SELECT ${OPERATION_COLUMNS} FROM customer_operations
+        WHERE customer_id = $1 AND status <> 'done' ORDER BY seq LIMIT $2`,
+      [customerId, limit],
+    );
+  }
+
+  /**
+   * Committed before the request leaves, so a later attempt (even after a crash) knows a
+   * request may have gone out, and when the first one did.
+   */
+  async startAttempt(runner: QueryRunner, ids: string[]): Promise<{ attempts: number; firstAttemptAt: Date }> {
+    const updated = await rows<{ attempts: number; firstAttemptAt: Date }>(
+      runner,
+      `UPDATE customer_operations SET attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, now())
+        WHERE id = ANY($1::bigint[]) RETURNING attempts, first_attempt_at AS "firstAttemptAt"`,
+      [ids],
+    );
+    return updated[updated.length - 1];
+  }
+
+  async recordError(runner: QueryRunner, ids: string[], error: OperationError): Promise<void> {
+    await runner.query(`UPDATE customer_operations SET last_error = $2 WHERE id = ANY($1::bigint[])`, [ids, JSON.stringify(error)]);
+  }
+
+  /** Is this Celar customer already some local customer's? (An adopted match must not be.) */
+  async isLinked(runner: QueryRunner, celarId: string): Promise<boolean> {
+    const found = await rows(runner, `SELECT 1 FROM customers WHERE celar_id = $1`, [celarId]);
+    return found.length > 0;
+  }
+
+  /**
+   * Operations done, and Celar's answer into the mirror, in one transaction. Local fields are
+   * never overwritten with Celar's; the customer is synced only when nothing is left to do.
+   */
+  async complete(runner: QueryRunner, customerId: string, ids: string[], upstream: CelarCustomer | null): Promise<void> {
+    await runner.startTransaction();
+    try {
+      await runner.query(`SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, [customerId]);
+      await runner.query(
+        `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done'`,
+        [ids],
+      );
+      const upstreamSql = upstream
+        ? `celar_id = coalesce(celar_id, $2), psp_id = coalesce($3, psp_id),
+           celar_created_at = coalesce($4::timestamptz, celar_created_at), celar_updated_at = coalesce($5::timestamptz, celar_updated_at),
+           celar_raw = $6::jsonb,`
+        : '';
+      const params: unknown[] = [customerId];
+      if (upstream) {
+        params.push(
+          upstream.id,
+          typeof upstream.psp_id === 'string' ? upstream.psp_id : null,
+          isoOrNull(upstream.created_at),
+          isoOrNull(upstream.updated_at),
+          JSON.stringify(upstream),
+        );
+      }
+      await runner.query(
+        `UPDATE customers SET ${upstreamSql}
+           last_synced_at = now(),
+           sync_status = CASE
+             WHEN sync_status = 'failed' THEN 'failed'
+             WHEN EXISTS (SELECT 1 FROM customer_operations WHERE customer_id = $1 AND status <> 'done') THEN 'pending'
+             ELSE 'synced' END,
+           sync_error = CASE WHEN sync_status = 'failed' THEN sync_error ELSE NULL END
+         WHERE id = $1`,
+        params,
+      );
+      await runner.commitTransaction();
+    } catch (error) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Celar refused for good: the operations and the customer are failed with Celar's reason; later operations wait. */
+  async fail(runner: QueryRunner, customerId: string, ids: string[], error: OperationError): Promise<void> {
+    await runner.startTransaction();
+    try {
+      await runner.query(`SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, [customerId]);
+      await runner.query(`UPDATE customer_operations SET status = 'failed', last_error = $2 WHERE id = ANY($1::bigint[])`, [
+        ids,
+        JSON.stringify(error),
+      ]);
+      await runner.query(`UPDATE customers SET sync_status = 'failed', sync_error = $2 WHERE id = $1`, [
+        customerId,
+        JSON.stringify({ code: error.code, message: error.message, at: error.at }),
+      ]);
+      await runner.commitTransaction();
+    } catch (failure) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw failure;
+    }
+  }
+}
+
+function isoOrNull(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  return Number.isNaN(Date.parse(value)) ? null : value;
+}

@@ -1,0 +1,274 @@
+// What the reconciliation e2e tests share: a fresh database, the sandbox over HTTP, the API,
+// the reconciliation worker in-process, and customers that exist upstream and in the mirror.
+import { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import IORedis from 'ioredis';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { CelarClientModule } from '@app/celar-client';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { ReconciliationWorkerModule } from '@app/reconciliation';
+import { createTestDatabase, RunningSandbox, startSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig } from '@app/testing';
+import { createApiApp } from '../../apps/api/src/api-app';
+
+export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+export const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
+
+export interface RunBody {
+  id: string;
+  kind: string;
+  trigger: string;
+  status: string;
+  progress: { done: number; total: number };
+  started_at: string | null;
+  finished_at: string | null;
+  created_at: string;
+  counts: { customers_checked: number; balances_changed: number; findings: number; errors: number };
+  totals: { currency: string; total: string }[];
+  error: string | null;
+  findings?: FindingBody[];
+  findings_total?: number;
+}
+
+export interface FindingBody {
+  id: number;
+  run_id: string;
+  kind: string;
+  customer_id: string | null;
+  celar_id: string | null;
+  field: string | null;
+  expected: string | null;
+  actual: string | null;
+  delta: string | null;
+  message: string;
+  created_at: string;
+}
+
+export interface Seeded {
+  /** Our id. */
+  id: string;
+  celarId: string;
+  email: string;
+}
+
+export interface Stack {
+  config: AppConfig;
+  dbUrl: string;
+  db: Pool;
+  sandbox: RunningSandbox;
+  api: INestApplication;
+  http: App;
+  /** The reconciliation worker, in this process; null once stopped. */
+  worker: INestApplicationContext | null;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Sandbox + API (+ the reconciliation worker unless `worker: false`) on a fresh database and queue prefix. */
+export async function startStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+  const sandbox = await startSandbox();
+  const dbUrl = await createTestDatabase();
+  const config = testConfig(dbUrl, { CELAR_BASE_URL: sandbox.baseUrl, CELAR_REQUESTS_PER_SECOND: '1000', ...options.env });
+  const api = await createApiApp(config);
+  const db = new Pool({ connectionString: dbUrl, max: 4 });
+  const stack: Stack = {
+    config,
+    dbUrl,
+    db,
+    sandbox,
+    api,
+    http: api.getHttpServer() as App,
+    worker: null,
+    startWorker: async () => {
+      stack.worker = await startReconciliationWorker(config);
+    },
+    stopWorker: async () => {
+      await stack.worker?.close();
+      stack.worker = null;
+    },
+    close: async () => {
+      await stack.stopWorker();
+      await api.close();
+      await db.end();
+      await sandbox.close();
+      await cleanQueuePrefix(config);
+    },
+  };
+  if (options.worker !== false) await stack.startWorker();
+  return stack;
+}
+
+/** Only the reconciliation side of the worker: its processor, schedules and watchdog. */
+export async function startReconciliationWorker(config: AppConfig): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(
+    {
+      module: class ReconciliationTestWorkerModule {},
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 12), CelarClientModule.forRoot(config), ReconciliationWorkerModule],
+    },
+    { logger: process.env.RECON_TEST_LOGS ? ['log', 'warn', 'error'] : false },
+  );
+  await app.init();
+  return app;
+}
+
+/** Deletes this test's BullMQ and budget keys (never the whole Redis: other runs share it). */
+export async function cleanQueuePrefix(config: AppConfig): Promise<void> {
+  const redis = new IORedis(config.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${config.queuePrefix}}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+let serial = 0;
+
+/**
+ * `n` customers created in the sandbox through Celar's bulk create, and the same customers in
+ * our mirror with their celar_id (as the sync engine would have left them), in creation order.
+ */
+export async function seedCustomers(
+  stack: Pick<Stack, 'sandbox' | 'db'>,
+  n: number,
+  fields: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<Seeded[]> {
+  const tag = randomBytes(3).toString('hex');
+  const inputs = Array.from({ length: n }, (_, i) => ({
+    type: 'individual',
+    name: `Customer ${i}`,
+    email: `c${++serial}.${tag}@example.com`,
+    country: 'KEN',
+    document_type: 'passport',
+    ...fields(i),
+  }));
+  const created: { id: string; email: string }[] = [];
+  for (let i = 0; i < inputs.length; i += 1000) {
+    const batch = inputs.slice(i, i + 1000);
+    const res = await fetch(`${stack.sandbox.baseUrl}/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.sandbox.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    });
+    if (res.status !== 201) throw new Error(`sandbox create: ${res.status} ${await res.text()}`);
+    created.push(...((await res.json()) as { customers: { id: string; email: string }[] }).customers);
+  }
+  const seeded = created.map((c) => ({ id: randomUUID(), celarId: c.id, email: c.email }));
+  await insertMirror(stack.db, seeded.map((s, i) => ({ ...s, ...pickMirror(inputs[i]) })));
+  return seeded;
+}
+
+function pickMirror(input: Record<string, unknown>): Partial<MirrorInsert> {
+  const out: Partial<MirrorInsert> = {};
+  for (const key of ['type', 'name', 'country', 'document_type', 'address', 'tax_id', 'wallet_address'] as const) {
+    if (input[key] !== undefined) out[key] = input[key] as string;
+  }
+  return out;
+}
+
+export interface MirrorInsert {
+  id: string;
+  celarId: string | null;
+  email: string;
+  type?: string;
+  name?: string;
+  country?: string;
+  document_type?: string;
+  address?: string | null;
+  tax_id?: string | null;
+  wallet_address?: string | null;
+  isActive?: boolean;
+}
+
+/** Rows straight into the mirror, as the sync engine would leave them once synced. */
+export async function insertMirror(db: Pool, rows: MirrorInsert[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    const batch = rows.slice(i, i + 5000);
+    const col = <T>(f: (r: MirrorInsert) => T) => batch.map(f);
+    await db.query(
+      `INSERT INTO customers (id, celar_id, type, name, email, country, document_type, address, tax_id, wallet_address,
+                              is_active, sync_status, last_synced_at, deactivated_at)
+       SELECT id, celar_id, type, name, email, country, document_type, address, tax_id, wallet_address, is_active,
+              CASE WHEN celar_id IS NULL THEN 'pending' ELSE 'synced' END, CASE WHEN celar_id IS NULL THEN NULL ELSE now() END,
+              CASE WHEN is_active THEN NULL ELSE now() END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[])
+           AS t(id, celar_id, type, name, email, country, document_type, address, tax_id, wallet_address, is_active)`,
+      [
+        col((r) => r.id),
+        col((r) => r.celarId),
+        col((r) => r.type ?? 'individual'),
+        col((r) => r.name ?? 'Customer'),
+        col((r) => r.email),
+        col((r) => r.country ?? 'KEN'),
+        col((r) => r.document_type ?? 'passport'),
+        col((r) => r.address ?? null),
+        col((r) => r.tax_id ?? null),
+        col((r) => r.wallet_address ?? null),
+        col((r) => r.isActive ?? true),
+      ],
+    );
+  }
+}
+
+/** POST /admin/reconciliations; the answer as is. */
+export function trigger(stack: Pick<Stack, 'http'>, kind: string, auth = ADMIN) {
+  return request(stack.http).post('/api/v1/admin/reconciliations').set(auth).send({ kind });
+}
+
+export async function startRun(stack: Pick<Stack, 'http'>, kind: 'balances' | 'records'): Promise<RunBody> {
+  const res = await trigger(stack, kind);
+  if (res.status !== 202) throw new Error(`start ${kind}: ${res.status} ${res.text}`);
+  return res.body as RunBody;
+}
+
+export async function getRun(stack: Pick<Stack, 'http'>, id: string, query = ''): Promise<RunBody> {
+  const res = await request(stack.http).get(`/api/v1/admin/reconciliations/${id}${query}`).set(ADMIN);
+  if (res.status !== 200) throw new Error(`get run: ${res.status} ${res.text}`);
+  return res.body as RunBody;
+}
+
+/** Polls the run until it has ended (completed, partial or failed). */
+export async function waitForRun(stack: Pick<Stack, 'http'>, id: string, timeoutMs = 30_000): Promise<RunBody> {
+  let last: RunBody | undefined;
+  return waitUntil(
+    async () => {
+      last = await getRun(stack, id, '?limit=100');
+      return ['completed', 'partial', 'failed'].includes(last.status) ? last : undefined;
+    },
+    timeoutMs,
+    () => `run ${id} to end (last seen: ${JSON.stringify({ ...last, findings: undefined })})`,
+  );
+}
+
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string | (() => string),
+  everyMs = 150,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Every finding of a run, through the paginated API. */
+export async function allFindings(stack: Pick<Stack, 'http'>, id: string): Promise<FindingBody[]> {
+  const out: FindingBody[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const run = await getRun(stack, id, `?limit=100&offset=${offset}`);
+    out.push(...(run.findings ?? []));
+    if (out.length >= (run.findings_total ?? 0) || (run.findings ?? []).length === 0) return out;
+  }
+}

@@ -1,0 +1,74 @@
+import { SandboxRequestLogEntry } from '@app/testing';
+import {
+  compareWithUpstream,
+  createCustomers,
+  customerInput,
+  duplicateEmails,
+  mirror,
+  startStack,
+  SyncStack,
+  updateCustomer,
+  waitUntilSettled,
+} from './sync-stack';
+
+/** The most requests the sandbox saw in any one-second window. */
+function busiestSecond(entries: SandboxRequestLogEntry[]): number {
+  const times = entries.map((e) => Date.parse(e.at)).sort((a, b) => a - b);
+  let most = 0;
+  for (let start = 0, end = 0; end < times.length; end++) {
+    while (times[end] - times[start] >= 1000) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+// Celar's rate limit is not documented: the service keeps a global budget of requests per
+// second, shared by every worker through Redis, and slows down when Celar says 429.
+describe('Celar request budget', () => {
+  let stack: SyncStack;
+
+  afterEach(async () => {
+    await stack?.close();
+  });
+
+  it('under a sandbox rate limit, two workers together keep to the budget and finish', async () => {
+    const budget = 8;
+    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: String(budget) });
+    await stack.startWorker(); // a second worker: the budget is shared, not per worker
+    await stack.sandbox.control.setRateLimit(12);
+    const ids = await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('budget', i)));
+    for (let i = 0; i < 10; i++) await updateCustomer(stack, ids[i], { name: `Budget ${i}` });
+    await waitUntilSettled(stack.db, 120_000);
+
+    const rows = await mirror(stack.db);
+    expect(rows.map((r) => r.sync_status)).toEqual(Array(40).fill('synced'));
+    const upstream = await stack.sandbox.control.customers();
+    expect(duplicateEmails(upstream)).toEqual([]);
+    expect(compareWithUpstream(rows, upstream)).toEqual([]);
+    const log = await stack.sandbox.control.requestLog();
+    expect(log.length).toBeGreaterThanOrEqual(50);
+    // Evenly spaced at the budget overall; within any one second, arrival jitter of a request or two.
+    const times = log.map((e) => Date.parse(e.at)).sort((x, y) => x - y);
+    expect((times.length - 1) / ((times[times.length - 1] - times[0]) / 1000)).toBeLessThanOrEqual(budget * 1.05);
+    expect(busiestSecond(log)).toBeLessThanOrEqual(budget + 2);
+    expect((await stack.sandbox.control.stats()).rateLimited).toBe(0);
+  }, 180_000);
+
+  it('when Celar allows less than the budget, 429s slow every worker down and everything still lands once', async () => {
+    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: '50' });
+    await stack.startWorker();
+    await stack.sandbox.control.setRateLimit(10, 5);
+    await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('slow', i)));
+    await waitUntilSettled(stack.db, 120_000);
+
+    const rows = await mirror(stack.db);
+    expect(rows.map((r) => r.sync_status)).toEqual(Array(40).fill('synced'));
+    const upstream = await stack.sandbox.control.customers();
+    expect(upstream).toHaveLength(40);
+    expect(duplicateEmails(upstream)).toEqual([]);
+    const stats = await stack.sandbox.control.stats();
+    expect(stats.rateLimited).toBeGreaterThan(0);
+    // Backing off by Retry-After, not hammering: far fewer refusals than successful calls.
+    expect(stats.rateLimited).toBeLessThan(40);
+  }, 180_000);
+});

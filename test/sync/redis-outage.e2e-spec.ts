@@ -1,0 +1,126 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import {
+  compareWithUpstream,
+  createCustomers,
+  customerInput,
+  duplicateEmails,
+  http,
+  mirror,
+  sleep,
+  startStack,
+  SyncStack,
+  waitUntilSettled,
+} from './sync-stack';
+
+const REDIS_SERVER = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+
+/** A Redis of this test's own, so it can be killed: no persistence, so it comes back empty. */
+class PrivateRedis {
+  private process?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process = child;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+    });
+  }
+
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Redis dies while the API keeps accepting changes, and comes back empty: Postgres is the
+// record of what is left to do, so every change still reaches Celar, once.
+describe('Redis outage', () => {
+  let stack: SyncStack;
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = new PrivateRedis(await freePort());
+    await redis.start();
+    // Few workers and a slow Celar: when Redis dies, jobs are still waiting in it, and are lost with it.
+    stack = await startStack({ REDIS_URL: redis.url, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' }, { worker: false });
+    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
+    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 100 });
+    await stack.startWorker();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await redis?.kill();
+  });
+
+  async function synced(emailPrefix: string): Promise<number> {
+    const { rows } = await stack.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM customers WHERE sync_status = 'synced' AND email LIKE $1`,
+      [`${emailPrefix}%`],
+    );
+    return rows[0].n;
+  }
+
+  it('accepts 50 creates while Redis is down; after Redis comes back empty, every customer reaches Celar exactly once', async () => {
+    await createCustomers(stack, Array.from({ length: 30 }, (_, i) => customerInput('before', i)));
+    const deadline = Date.now() + 60_000;
+    while ((await synced('before-')) < 5 && Date.now() < deadline) await sleep(50);
+    await redis.kill();
+    expect(await synced('before-')).toBeLessThan(30);
+
+    // The API does not need Redis to accept changes.
+    const during = await createCustomers(
+      stack,
+      Array.from({ length: 50 }, (_, i) => customerInput('during', i)),
+    );
+    expect(during).toHaveLength(50);
+    // Still ready (it accepts and serves), and says Redis is down.
+    const ready = await http(stack).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(JSON.stringify(ready.body)).toMatch(/"redis":\{[^}]*"status":"down"/);
+    // Nothing moves them while Redis is down.
+    await sleep(1500);
+    expect(await synced('during-')).toBe(0);
+
+    await redis.start();
+    await waitUntilSettled(stack.db, 120_000);
+
+    const rows = await mirror(stack.db);
+    expect(rows).toHaveLength(80);
+    expect(rows.filter((r) => r.sync_status !== 'synced')).toEqual([]);
+    const upstream = await stack.sandbox.control.customers();
+    expect(duplicateEmails(upstream)).toEqual([]);
+    expect(upstream).toHaveLength(80);
+    expect(compareWithUpstream(rows, upstream)).toEqual([]);
+    // Exactly once as Celar saw it: one create that took effect per customer.
+    const creates = (await stack.sandbox.control.requestLog({ method: 'POST' })).filter((e) => e.acted);
+    expect(creates).toHaveLength(80);
+  }, 200_000);
+});

@@ -1,0 +1,104 @@
+import {
+  compareWithUpstream,
+  createCustomers,
+  customerInput,
+  duplicateEmails,
+  mirror,
+  sleep,
+  startStack,
+  SyncStack,
+  waitUntilSettled,
+} from './sync-stack';
+import { assertWorkerBuilt, spawnWorker, WorkerProcess } from './worker-process';
+
+// The worker as a real process (the built code), killed without warning or stopped politely.
+describe('worker process crash and shutdown', () => {
+  let stack: SyncStack;
+  const running: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    assertWorkerBuilt();
+    stack = await startStack({}, { worker: false });
+    // Duplicates allowed and keys ignored upstream: a create sent twice would show.
+    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
+    // Slow enough that requests are in flight whenever the worker is killed.
+    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 150 });
+  });
+
+  afterEach(async () => {
+    for (const worker of running.splice(0)) {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      await worker.exited;
+    }
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  async function syncedCount(): Promise<number> {
+    const { rows } = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE sync_status = 'synced'`);
+    return rows[0].n;
+  }
+
+  async function waitForSynced(atLeast: number, worker: WorkerProcess): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await syncedCount()) < atLeast) {
+      if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`worker made no progress:\n${worker.output()}`);
+      await sleep(100);
+    }
+  }
+
+  /** Operations whose request may have gone out with no answer recorded. */
+  async function inDoubt(): Promise<number> {
+    const { rows } = await stack.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM customer_operations WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL`,
+    );
+    return rows[0].n;
+  }
+
+  it('a worker killed with SIGKILL mid-run, then restarted: every customer completes, none is duplicated', async () => {
+    const ids = await createCustomers(stack, Array.from({ length: 120 }, (_, i) => customerInput('kill', i)));
+    const first = spawnWorker(stack);
+    running.push(first);
+    await waitForSynced(25, first);
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const syncedAtKill = await syncedCount();
+    expect(syncedAtKill).toBeLessThan(ids.length);
+    // The kill caught requests in flight: their outcome is unknown to us.
+    expect(await inDoubt()).toBeGreaterThan(0);
+
+    const second = spawnWorker(stack);
+    running.push(second);
+    await waitUntilSettled(stack.db, 120_000);
+
+    const rows = await mirror(stack.db);
+    expect(rows.map((r) => r.sync_status)).toEqual(Array(ids.length).fill('synced'));
+    const upstream = (await stack.sandbox.control.customers()).filter((c) => c.email.startsWith('kill-'));
+    expect(duplicateEmails(upstream)).toEqual([]);
+    expect(upstream).toHaveLength(ids.length);
+    expect(compareWithUpstream(rows.filter((r) => r.email.startsWith('kill-')), upstream)).toEqual([]);
+  }, 240_000);
+
+  it('SIGTERM lets in-flight work finish, then the process exits 0', async () => {
+    const ids = await createCustomers(stack, Array.from({ length: 80 }, (_, i) => customerInput('term', i)));
+    const worker = spawnWorker(stack);
+    running.push(worker);
+    const before = await syncedCount();
+    await waitForSynced(before + 10, worker);
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+    expect({ ...exit, output: exit.code === 0 ? '' : worker.output() }).toEqual({ code: 0, signal: null, output: '' });
+    // Every request that went out got its answer recorded: nothing was cut off mid-way.
+    expect(await inDoubt()).toBe(0);
+
+    const next = spawnWorker(stack);
+    running.push(next);
+    await waitUntilSettled(stack.db, 120_000);
+    const upstream = (await stack.sandbox.control.customers()).filter((c) => c.email.startsWith('term-'));
+    expect(duplicateEmails(upstream)).toEqual([]);
+    expect(upstream).toHaveLength(ids.length);
+  }, 240_000);
+});

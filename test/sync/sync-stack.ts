@@ -6,9 +6,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
 import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig } from '@app/testing';
-// eslint-disable-next-line no-restricted-imports
 import { createApiApp } from '../../apps/api/src/api-app';
-// eslint-disable-next-line no-restricted-imports
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 
 export interface SyncStack {
@@ -29,7 +27,7 @@ export const SYNC_TEST_ENV: Record<string, string> = {
   OUTBOX_POLL_MS: '200',
   CELAR_TIMEOUT_MS: '2000',
   CELAR_REQUESTS_PER_SECOND: '1000',
-  SYNC_CONCURRENCY: '16',
+  SYNC_CONCURRENCY: '8',
 };
 
 export async function startStack(

@@ -12,6 +12,8 @@ import { SyncQueue } from './sync.queue';
 
 /** How long a job waits before trying again when another worker is draining its customer. */
 const BUSY_DELAY_MS = [200, 500] as const;
+/** A `Retry-After: 0` still pauses the queue a moment. */
+const MIN_RATE_LIMIT_MS = 100;
 
 /**
  * Runs the sync jobs. Thin: parses the job, asks CustomerSyncService to drain the customer,
@@ -67,7 +69,9 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
     this.worker.on('error', (error) => this.logThrottled(`sync worker: ${error.message}`));
     this.worker.on('failed', (job, error) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1) && !(error instanceof DelayedError)) {
-        this.logger.warn(`op ${job.data.operationId}: out of attempts (${error.message}); stays pending, the relay re-enqueues it`);
+        // Codes only: Celar's message could echo a customer's details.
+        const reason = error instanceof CelarApiError ? error.code : error.name;
+        this.logger.warn(`op ${job.data.operationId}: out of attempts (${reason}); stays pending, the relay re-enqueues it`);
       }
     });
   }
@@ -115,7 +119,7 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
       if (!(error instanceof CelarApiError)) throw error;
       if (error.kind === 'RATE_LIMITED') {
         // Celar said slow down: the whole queue waits Retry-After; no attempt is used.
-        await this.syncQueue.queue.rateLimit(error.retryAfterMs ?? 1000);
+        await this.syncQueue.queue.rateLimit(Math.max(error.retryAfterMs ?? 1000, MIN_RATE_LIMIT_MS));
         throw Worker.RateLimitError();
       }
       if (error.kind === 'UNAUTHORIZED') this.alertUnauthorized(error);

@@ -27,7 +27,15 @@ export async function findCreatedUpstream(client: CelarClient, query: CreatedCus
   const taxId = query.taxId ?? null;
   for (let page = 0; page < MAX_PAGES; page++) {
     const offset = page * PAGE_SIZE;
-    const { customers, total } = await readWithRetries(() => client.listCustomers({ limit: PAGE_SIZE, offset }));
+    const { customers, total } = await readWithRetries(() => client.listCustomers({ limit: PAGE_SIZE, offset })).catch(
+      (error: unknown) => {
+        // A list Celar refuses says nothing about the create: keep retrying rather than fail the customer.
+        if (error instanceof CelarApiError && ['REJECTED', 'NOT_FOUND', 'CONFLICT'].includes(error.kind)) {
+          throw new CelarApiError('TRANSIENT', `the upstream lookup failed: ${error.message}`, { status: error.status, code: 'lookup_failed' });
+        }
+        throw error;
+      },
+    );
     for (const candidate of customers) {
       const sameEmail = typeof candidate.email === 'string' && candidate.email.toLowerCase() === email;
       const sameTaxId = (candidate.tax_id ?? null) === taxId;

@@ -5,6 +5,7 @@
 // Run alone: `npm run build && node dist/bench/reconciliation.bench.js`, or from `npm run bench`.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { appEnv, BENCH_ADMIN_KEY, BenchContext, loadBenchSettings, SANDBOX_KEY } from './lib/bench-context';
@@ -32,6 +33,11 @@ interface SizeResult {
   workerIdleRssMb: number;
   counts: Record<string, number>;
   totals: { currency: string; total: string }[];
+  /** Cores used on average during the run, per process: the sandbox is a single Node process too. */
+  cpuCores: { workers: number[]; sandbox: number; api: number };
+  loadAverage: number;
+  /** What the workers logged (LOG_LEVEL=warn: retries, stalls), last lines. */
+  workerLog: string[];
 }
 
 function procStatusKb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
@@ -45,6 +51,17 @@ function procStatusKb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number
 }
 
 const mb = (kb: number) => round(kb / 1024, 1);
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 class Sandbox {
   constructor(readonly origin: string) {}
@@ -127,12 +144,14 @@ async function measure(
   sandbox: Sandbox,
   customers: number,
   deadline: number,
+  others: { sandbox: ChildHandle; api: ChildHandle },
 ): Promise<SizeResult> {
   // Fresh worker processes per size: their peak RSS is this size's alone.
   const workers: ChildHandle[] = [];
   for (let i = 0; i < WORKERS; i++) {
     const port = await freePort();
-    const handle = startNode(`recon-worker-${i}`, SCRIPTS.worker, { ...env, WORKER_PORT: String(port) });
+    const nodeArgs = process.env.BENCH_RECON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const handle = startNode(`recon-worker-${i}`, SCRIPTS.worker, { ...env, WORKER_PORT: String(port) }, nodeArgs);
     workers.push(handle);
     await waitForHttp(`http://127.0.0.1:${port}/health/live`, handle);
   }
@@ -140,6 +159,8 @@ async function measure(
     await sleep(500);
     const idleKb = Math.max(...workers.map((w) => procStatusKb(w.pid, 'VmRSS')));
     const before = await sandbox.stats();
+    const cpuBefore = [...workers, others.sandbox, others.api].map((h) => cpuSeconds(h.pid));
+    const wallStart = Date.now();
     let run = await api<RunJson>(apiOrigin, 'POST', '/api/v1/admin/reconciliations', { kind: 'balances' });
     const expectedS = customers / BUDGET;
     const runDeadline = Math.min(deadline, Date.now() + (expectedS * 3 + 60) * 1000);
@@ -156,6 +177,8 @@ async function measure(
       }
     }
     const after = await sandbox.stats();
+    const wallS = (Date.now() - wallStart) / 1000;
+    const cores = [...workers, others.sandbox, others.api].map((h, i) => round((cpuSeconds(h.pid) - cpuBefore[i]) / wallS, 2));
     const peakKb = Math.max(...workers.map((w) => procStatusKb(w.pid, 'VmHWM')));
     const durationS = (Date.parse(run.finished_at!) - Date.parse(run.started_at!)) / 1000;
     const calls = after.requestsTotal - before.requestsTotal;
@@ -172,6 +195,9 @@ async function measure(
       workerIdleRssMb: mb(idleKb),
       counts: run.counts,
       totals: run.totals,
+      cpuCores: { workers: cores.slice(0, workers.length), sandbox: cores[workers.length], api: cores[workers.length + 1] },
+      loadAverage: round(loadavg()[0], 2),
+      workerLog: workers.map((w) => w.output()).filter(Boolean),
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -182,7 +208,8 @@ async function measure(
 export async function runReconciliationBench(given?: BenchContext): Promise<BenchSection> {
   const ctx = given ?? new BenchContext(loadBenchSettings());
   const deadline = Date.now() + DEADLINE_MS;
-  const sizes = ctx.settings.quick ? [2_000, 20_000] : [10_000, 100_000];
+  // Runs long enough (20 s and more) for V8's heap to reach its steady size, so peaks compare.
+  const sizes = ctx.settings.quick ? [10_000, 30_000] : [10_000, 100_000];
   const dbUrl = await ctx.createDatabase('recon');
   const queuePrefix = ctx.queuePrefix('recon');
 
@@ -216,7 +243,7 @@ export async function runReconciliationBench(given?: BenchContext): Promise<Benc
       await db.query('ANALYZE customers');
       process.stdout.write(`   seeded ${size} customers in ${round((Date.now() - started) / 1000, 1)} s\n`);
       await sandbox.control('PUT', '/rate-limit', { requestsPerSecond: Math.round(BUDGET * 1.1) });
-      results.push(await measure(ctx, env, apiOrigin, sandbox, size, deadline));
+      results.push(await measure(ctx, env, apiOrigin, sandbox, size, deadline, { sandbox: sandboxHandle, api: apiHandle }));
     }
   } finally {
     await db.end().catch(() => undefined);
@@ -245,7 +272,7 @@ function toSection(results: SizeResult[]): BenchSection {
     ratio: large.budgetUsed,
     target: '>= 0.90 x budget',
     pass: large.budgetUsed >= 0.9 && large.status === 'completed',
-    extra: { small: small.callsPerSecond },
+    extra: { small: small.callsPerSecond, sandboxCores: large.cpuCores.sandbox, workerCores: large.cpuCores.workers.join('+'), load1m: large.loadAverage },
   });
   const calls = results.reduce((n, r) => n + r.celarCalls, 0);
   const limited = results.reduce((n, r) => n + r.rateLimited, 0);

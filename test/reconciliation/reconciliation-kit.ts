@@ -14,6 +14,10 @@ import { ReconciliationWorkerModule } from '@app/reconciliation';
 import { createTestDatabase, RunningSandbox, startSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 
+// Runs go through real queues, Postgres and the sandbox on a machine other test runs share:
+// generous limits, so a busy machine slows these tests down without failing them.
+jest.setTimeout(180_000);
+
 export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
 export const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
 
@@ -236,7 +240,7 @@ export async function getRun(stack: Pick<Stack, 'http'>, id: string, query = '')
 }
 
 /** Polls the run until it has ended (completed, partial or failed). */
-export async function waitForRun(stack: Pick<Stack, 'http'>, id: string, timeoutMs = 30_000): Promise<RunBody> {
+export async function waitForRun(stack: Pick<Stack, 'http'>, id: string, timeoutMs = 90_000): Promise<RunBody> {
   let last: RunBody | undefined;
   return waitUntil(
     async () => {

@@ -16,8 +16,14 @@ describe('scheduled reconciliation (e2e)', () => {
     await stack?.close();
   });
 
-  const runs = async (): Promise<(RunBody & { created_at: string })[]> =>
-    (await stack.db.query(`SELECT id, kind, trigger, status, created_at, finished_at FROM reconciliation_runs ORDER BY created_at`)).rows;
+  // Times as ISO text with milliseconds (a Date through Date.parse would lose them).
+  const runs = async (): Promise<RunBody[]> =>
+    (
+      await stack.db.query(
+        `SELECT id, kind, trigger, status, to_json(created_at)#>>'{}' AS created_at, to_json(finished_at)#>>'{}' AS finished_at
+           FROM reconciliation_runs ORDER BY created_at`,
+      )
+    ).rows;
 
   it('starts balance runs on its own, but never a second while one is active', async () => {
     // Slow enough that several ticks of the schedule fall within one run.
@@ -25,7 +31,7 @@ describe('scheduled reconciliation (e2e)', () => {
     await stack.startWorker();
     const first = await waitUntil(async () => (await runs())[0], 20_000, 'a scheduled run');
     expect(first).toMatchObject({ kind: 'balances', trigger: 'schedule' });
-    const ended = await waitForRun(stack, first.id);
+    const ended = await waitForRun(stack, first.id, 60_000);
     await stack.sandbox.control.clearFaults();
     expect(ended.status).toBe('completed');
     expect(Date.parse(ended.finished_at!) - Date.parse(ended.started_at!)).toBeGreaterThan(1000);
@@ -36,7 +42,7 @@ describe('scheduled reconciliation (e2e)', () => {
     expect(during).toEqual([]);
     expect(later.every((r) => r.kind === 'balances' && r.trigger === 'schedule')).toBe(true);
     await stack.stopWorker();
-  });
+  }, 120_000);
 
   it('removes the schedule when set to off', async () => {
     const redis = new IORedis(stack.config.redisUrl, { maxRetriesPerRequest: null });

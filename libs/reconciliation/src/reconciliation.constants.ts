@@ -7,8 +7,8 @@ export const BALANCE_CHUNK_SIZE = 250;
 export const RECORD_PAGE_SIZE = 100;
 /** Customers per chunk of a records run's confirm phase (one GET each). */
 export const CONFIRM_CHUNK_SIZE = 100;
-/** Chunks one worker process works on at once. */
-export const CHUNK_CONCURRENCY = 4;
+/** Chunks one worker process works on at once: more Celar calls wanted than the client's 64 sockets, so a chunk writing its results or waiting on its slowest call leaves none idle. */
+export const CHUNK_CONCURRENCY = 6;
 /** Celar calls in flight within one chunk. */
 export const FETCH_CONCURRENCY = 16;
 /** Tries of a call Celar answered with a transient error before the customer counts as failed. */

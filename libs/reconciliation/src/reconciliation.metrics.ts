@@ -1,29 +1,35 @@
 import { Counter, Histogram, register } from 'prom-client';
 import type { RunRow } from './reconciliation-runs.repository';
 
-// On the default registry, which the worker's /metrics serves.
-function counter(): Counter<'kind' | 'status'> {
-  const name = 'reconciliation_runs_finished_total';
-  return (register.getSingleMetric(name) as Counter<'kind' | 'status'>) ??
-    new Counter({ name, help: 'Reconciliation runs finished, by kind and final status', labelNames: ['kind', 'status'] });
+// On prom-client's global registry, which the worker's /metrics serves beside its own. Made at
+// load (zero until a run ends), and reused if this module is loaded twice.
+function metric<T>(name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-function durations(): Histogram<'kind'> {
-  const name = 'reconciliation_run_duration_seconds';
-  return (register.getSingleMetric(name) as Histogram<'kind'>) ??
-    new Histogram({ name, help: 'Time from a run starting to its end', labelNames: ['kind'], buckets: [1, 5, 15, 60, 300, 900, 3600] });
-}
-
-function findings(): Counter<'kind'> {
-  const name = 'reconciliation_findings_total';
-  return (register.getSingleMetric(name) as Counter<'kind'>) ??
-    new Counter({ name, help: 'Findings written by finished reconciliation runs, by run kind', labelNames: ['kind'] });
-}
+const runsFinished = metric(
+  'reconciliation_runs_finished_total',
+  () => new Counter({ name: 'reconciliation_runs_finished_total', help: 'Reconciliation runs ended, by kind and final status', labelNames: ['kind', 'status'] }),
+);
+const findings = metric(
+  'reconciliation_findings_total',
+  () => new Counter({ name: 'reconciliation_findings_total', help: 'Findings of ended reconciliation runs, by run kind', labelNames: ['kind'] }),
+);
+const durations = metric(
+  'reconciliation_run_duration_seconds',
+  () =>
+    new Histogram({
+      name: 'reconciliation_run_duration_seconds',
+      help: 'Time from a reconciliation run starting to its end',
+      labelNames: ['kind'],
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+    }),
+);
 
 export function recordRunFinished(run: RunRow): void {
-  counter().inc({ kind: run.kind, status: run.status });
-  findings().inc({ kind: run.kind }, run.findings_count);
+  runsFinished.inc({ kind: run.kind, status: run.status });
+  findings.inc({ kind: run.kind }, run.findings_count);
   if (run.started_at && run.finished_at) {
-    durations().observe({ kind: run.kind }, (run.finished_at.getTime() - run.started_at.getTime()) / 1000);
+    durations.observe({ kind: run.kind }, (run.finished_at.getTime() - run.started_at.getTime()) / 1000);
   }
 }

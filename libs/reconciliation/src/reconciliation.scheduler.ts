@@ -7,6 +7,8 @@ import { RunKind } from './reconciliation.types';
 
 const SCHEDULER_IDS: Record<RunKind, string> = { balances: 'reconcile-balances', records: 'reconcile-records' };
 const WATCHDOG_ID = 'reconciliation-watchdog';
+/** Schedulers live in Redis: set them again now and then, so a Redis that lost its keys gets them back. */
+const REAPPLY_EVERY_MS = 30_000;
 
 /**
  * BullMQ job schedulers: a run of each kind every BALANCE_RECONCILE_EVERY / RECORD_RECONCILE_EVERY
@@ -17,6 +19,8 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger(ReconciliationScheduler.name);
   private stopped = false;
   private setup?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private announced = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,10 +30,16 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
   onApplicationBootstrap(): void {
     // In the background: a Redis that is down at start must not hold the worker's start.
     this.setup = this.schedule();
+    // Upserting keeps a scheduler's next time when its interval is unchanged: this never shifts a schedule.
+    this.timer = setInterval(() => {
+      this.setup = this.setup?.then(() => this.schedule());
+    }, REAPPLY_EVERY_MS);
+    this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.timer);
     await this.setup;
   }
 
@@ -38,7 +48,16 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
       try {
         await this.apply('balances', this.config.balanceReconcileEveryMs);
         await this.apply('records', this.config.recordReconcileEveryMs);
-        await this.queue.queue.upsertJobScheduler(WATCHDOG_ID, { every: WATCHDOG_EVERY_MS }, { name: 'watchdog', data: {} });
+        await this.queue.queue.upsertJobScheduler(WATCHDOG_ID, { every: WATCHDOG_EVERY_MS }, {
+          name: 'watchdog',
+          data: {},
+          opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } },
+        });
+        if (!this.announced) {
+          this.announced = true;
+          const every = (ms: number | null) => (ms === null ? 'off' : `every ${Math.round(ms / 1000)} s`);
+          this.logger.log(`reconciliation: balances ${every(this.config.balanceReconcileEveryMs)}, records ${every(this.config.recordReconcileEveryMs)}`);
+        }
         return;
       } catch (error) {
         if (attempt === 1) this.logger.warn(`reconciliation schedules not set yet (${(error as Error).message}); retrying`);
@@ -58,6 +77,5 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
       { every: everyMs },
       { name: 'scheduled', data: { kind }, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
     );
-    this.logger.log(`${kind} reconciliation every ${Math.round(everyMs / 1000)} s`);
   }
 }

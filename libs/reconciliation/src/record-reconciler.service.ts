@@ -84,7 +84,8 @@ export class RecordReconciler {
       const fresh = await this.markSeen(m, chunk.run_id, page.customers);
       const findings = await this.reconcile(m, fresh);
       let enqueue: number[] = [];
-      if (page.customers.length >= limit && (await this.runs.addNextPage(m, chunk.run_id, chunk))) {
+      // Under the run's lock, like every change to a run's plan.
+      if (page.customers.length >= limit && (await this.runs.lockActive(m, chunk.run_id)) && (await this.runs.addNextPage(m, chunk.run_id, chunk))) {
         enqueue = await this.runs.pendingChunks(chunk.run_id, m);
       }
       await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'done', {

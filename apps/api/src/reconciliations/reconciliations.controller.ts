@@ -1,5 +1,16 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse as ApiDocResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiResponse as ApiDocResponse,
+  ApiExtraModels,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { AppError } from '@app/common';
 import { ReconciliationRunsService, RUN_KINDS, RunKind } from '@app/reconciliation';
 import { ApiErrorResponse, ErrorExample, ERRORS } from '../docs/api-error-response.decorator';
@@ -18,7 +29,7 @@ const BAD_PAGE: ErrorExample = {
 };
 
 @ApiTags('reconciliations')
-@ApiBearerAuth()
+@ApiBearerAuth('bearer')
 @AdminOnly()
 @ApiErrorResponse(403, 'An app key: these routes need an admin key', ERRORS.notAdmin)
 @Controller('api/v1/admin/reconciliations')

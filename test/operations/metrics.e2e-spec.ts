@@ -90,11 +90,14 @@ describe('metrics after real traffic', () => {
     expect(metric(before, 'sync_operations_total', { kind: 'create', outcome: 'synced' })).toBe(0);
     expect(metric(after, 'sync_operations_total', { kind: 'create', outcome: 'synced' })).toBe(3);
     expect(metric(after, 'sync_operations_total', { outcome: 'failed' })).toBe(0);
+    // Creates may go one by one or batched into bulk POSTs: at least one call, each timed.
     const celarCreates = parseMetrics(after).filter((s) => s.name === 'celar_requests_total' && s.labels.route === 'POST /customers');
-    expect(celarCreates.reduce((sum, s) => sum + s.value, 0)).toBeGreaterThanOrEqual(3);
+    const createCalls = celarCreates.reduce((sum, s) => sum + s.value, 0);
+    expect(metric(before, 'celar_requests_total', { route: 'POST /customers' })).toBe(0);
+    expect(createCalls).toBeGreaterThanOrEqual(1);
     expect(celarCreates.every((s) => /^\d{3}$/.test(s.labels.status))).toBe(true);
-    expect(metric(after, 'celar_request_duration_seconds_count', { route: 'POST /customers' })).toBeGreaterThanOrEqual(3);
-    expect(metric(after, 'sync_queue_jobs', { queue: 'customer-sync', state: 'completed' })).toBeGreaterThanOrEqual(3);
+    expect(metric(after, 'celar_request_duration_seconds_count', { route: 'POST /customers' })).toBe(createCalls);
+    expect(metric(after, 'sync_queue_jobs', { queue: 'customer-sync', state: 'completed' })).toBeGreaterThanOrEqual(1);
 
     const drained = await waitFor(apiMetrics, (text) => metric(text, 'outbox_backlog') === 0);
     expect(metric(drained, 'sync_oldest_waiting_operation_age_seconds')).toBe(0);

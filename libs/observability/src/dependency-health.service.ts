@@ -1,4 +1,4 @@
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -18,15 +18,21 @@ const PROBE_TIMEOUT_MS = 1000;
  * A dependency going down or coming back is logged once, not on every probe.
  */
 @Injectable()
-export class DependencyHealthService {
+export class DependencyHealthService implements OnModuleDestroy {
   private readonly logger = new Logger('Health');
   private readonly lastState = new Map<string, string>();
+  private stopping = false;
 
   constructor(
     private readonly health: HealthCheckService,
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
   ) {}
+
+  /** The first shutdown hook: from here on the process drains, and says so (503 shutting_down). */
+  onModuleDestroy(): void {
+    this.stopping = true;
+  }
 
   async readiness(required: Dependency[], reported: Dependency[] = []): Promise<Readiness> {
     const checks = [...new Set([...required, ...reported])].map((dependency) =>
@@ -43,8 +49,9 @@ export class DependencyHealthService {
       result = error.getResponse() as HealthCheckResult;
     }
     this.logChanges(result);
-    const ready = result.status !== 'shutting_down' && required.every((d) => result.details[d]?.status === 'up');
-    return { ready, body: { ...result, status: result.status === 'shutting_down' ? 'shutting_down' : ready ? 'ok' : 'error' } };
+    const shuttingDown = this.stopping || result.status === 'shutting_down';
+    const ready = !shuttingDown && required.every((d) => result.details[d]?.status === 'up');
+    return { ready, body: { ...result, status: shuttingDown ? 'shutting_down' : ready ? 'ok' : 'error' } };
   }
 
   private logChanges(result: HealthCheckResult): void {

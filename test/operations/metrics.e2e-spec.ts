@@ -123,7 +123,7 @@ describe('metrics after real traffic', () => {
     const after = await workerMetrics();
     const runs = (text: string) => metric(text, 'reconciliation_runs_finished_total', { kind: 'balances', status: 'completed' });
     expect(runs(after) - runs(before)).toBe(2);
-    const findings = (text: string) => metric(text, 'reconciliation_findings_total', { kind: 'balances' });
+    const findings = (text: string) => metric(text, 'reconciliation_findings_total', { kind: 'balances', finding: 'balance_changed' });
     expect(findings(after) - findings(before)).toBe(1);
   });
 

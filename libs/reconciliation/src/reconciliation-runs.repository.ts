@@ -347,6 +347,14 @@ export class ReconciliationRunsRepository {
     return rows[0][0].status;
   }
 
+  /** Finding counts by finding kind, for the metrics of an ended run. */
+  async findingCountsByKind(runId: string): Promise<{ kind: string; count: number }[]> {
+    return this.db.query(
+      `SELECT kind, count(*)::int AS count FROM reconciliation_findings WHERE run_id = $1 GROUP BY kind ORDER BY kind`,
+      [runId],
+    );
+  }
+
   async findingsPage(runId: string, limit: number, offset: number): Promise<{ findings: FindingView[]; total: number }> {
     const rows: FindingRow[] = await this.db.query(
       `SELECT * FROM reconciliation_findings WHERE run_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,

@@ -13,7 +13,7 @@ const runsFinished = metric(
 );
 const findings = metric(
   'reconciliation_findings_total',
-  () => new Counter({ name: 'reconciliation_findings_total', help: 'Findings of ended reconciliation runs, by run kind', labelNames: ['kind'] }),
+  () => new Counter({ name: 'reconciliation_findings_total', help: 'Findings of ended reconciliation runs, by run kind and finding kind', labelNames: ['kind', 'finding'] }),
 );
 const durations = metric(
   'reconciliation_run_duration_seconds',
@@ -26,9 +26,9 @@ const durations = metric(
     }),
 );
 
-export function recordRunFinished(run: RunRow): void {
+export function recordRunFinished(run: RunRow, findingCounts: { kind: string; count: number }[]): void {
   runsFinished.inc({ kind: run.kind, status: run.status });
-  findings.inc({ kind: run.kind }, run.findings_count);
+  for (const { kind, count } of findingCounts) findings.inc({ kind: run.kind, finding: kind }, count);
   if (run.started_at && run.finished_at) {
     durations.observe({ kind: run.kind }, (run.finished_at.getTime() - run.started_at.getTime()) / 1000);
   }

@@ -124,7 +124,7 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     if (advance.finished) {
       const run = await this.runs.get(runId);
       if (run) {
-        recordRunFinished(run);
+        recordRunFinished(run, await this.runs.findingCountsByKind(run.id));
         this.logger.log(
           `${run.kind} run ${run.id} ${run.status}: ${run.customers_checked} checked, ${run.findings_count} finding(s), ${run.errors} error(s)`,
         );

@@ -37,12 +37,13 @@ describe('Celar request budget', () => {
     stack = await startStack({ CELAR_REQUESTS_PER_SECOND: String(budget), SYNC_CONCURRENCY: '4' });
     await stack.startWorker(); // a second worker: the budget is shared, not per worker
     await stack.sandbox.control.setRateLimit(12);
-    const ids = await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('budget', i)));
-    for (let i = 0; i < 10; i++) await updateCustomer(stack, ids[i], { name: `Budget ${i}` });
+    // Creates go in bulk calls; each customer's update is a PATCH of its own: 50+ requests.
+    const ids = await createCustomers(stack, Array.from({ length: 50 }, (_, i) => customerInput('budget', i)));
+    for (let i = 0; i < 50; i++) await updateCustomer(stack, ids[i], { name: `Budget ${i}` });
     await waitUntilSettled(stack.db, 120_000);
 
     const rows = await mirror(stack.db);
-    expect(rows.map((r) => r.sync_status)).toEqual(Array(40).fill('synced'));
+    expect(rows.map((r) => r.sync_status)).toEqual(Array(50).fill('synced'));
     const upstream = await stack.sandbox.control.customers();
     expect(duplicateEmails(upstream)).toEqual([]);
     expect(compareWithUpstream(rows, upstream)).toEqual([]);
@@ -60,7 +61,9 @@ describe('Celar request budget', () => {
     stack = await startStack({ CELAR_REQUESTS_PER_SECOND: '50', SYNC_CONCURRENCY: '4' });
     await stack.startWorker();
     await stack.sandbox.control.setRateLimit(10, 5);
-    await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('slow', i)));
+    // Creates go in bulk calls; each customer's update is a PATCH of its own.
+    const ids = await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('slow', i)));
+    for (let i = 0; i < 40; i++) await updateCustomer(stack, ids[i], { name: `Slow ${i}` });
     await waitUntilSettled(stack.db, 120_000);
 
     const rows = await mirror(stack.db);
@@ -68,6 +71,7 @@ describe('Celar request budget', () => {
     const upstream = await stack.sandbox.control.customers();
     expect(upstream).toHaveLength(40);
     expect(duplicateEmails(upstream)).toEqual([]);
+    expect(compareWithUpstream(rows, upstream)).toEqual([]);
     const stats = await stack.sandbox.control.stats();
     expect(stats.rateLimited).toBeGreaterThan(0);
     // Backing off by Retry-After, not hammering: far fewer refusals than successful calls.

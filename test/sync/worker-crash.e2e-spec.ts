@@ -57,11 +57,22 @@ describe('worker process crash and shutdown', () => {
     return rows[0].n;
   }
 
+  async function waitForInDoubt(worker: WorkerProcess): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await inDoubt()) === 0) {
+      if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`no request in flight:\n${worker.output()}`);
+      await sleep(10);
+    }
+  }
+
   it('a worker killed with SIGKILL mid-run, then restarted: every customer completes, none is duplicated', async () => {
-    const ids = await createCustomers(stack, Array.from({ length: 120 }, (_, i) => customerInput('kill', i)));
-    const first = spawnWorker(stack);
+    // Creates go in bulks of up to 100: two drains at a time leave work for several rounds.
+    const ids = await createCustomers(stack, Array.from({ length: 400 }, (_, i) => customerInput('kill', i)));
+    const first = spawnWorker(stack, { SYNC_CONCURRENCY: '2' });
     running.push(first);
     await waitForSynced(25, first);
+    // Killed while a later round's requests are out, their answers not yet recorded.
+    await waitForInDoubt(first);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
 

@@ -16,6 +16,8 @@ export class CelarApiError extends Error {
       outcomeUnknown?: boolean;
       /** Our own code for failures that have no Celar status: network_error, timeout, invalid_response, ... */
       code?: string;
+      /** A refused bulk: the positions of the items Celar named in its error details, if it named any. */
+      itemIndexes?: number[];
     } = {},
   ) {
     super(message);
@@ -38,6 +40,10 @@ export class CelarApiError extends Error {
     return this.details.outcomeUnknown === true;
   }
 
+  get itemIndexes(): number[] | undefined {
+    return this.details.itemIndexes;
+  }
+
   /** A short code for logs, metrics and sync_error: Celar's own code when it gave one. */
   get code(): string {
     return this.details.celarCode ?? this.details.code ?? (this.details.status ? `http_${this.details.status}` : 'error');
@@ -58,8 +64,11 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
 }
 
-/** Reads Celar's error body, whatever its shape: {"error":{code,message}}, {"error":"text"}, {"message":"text"}, or plain text. */
-export function parseErrorBody(text: string): { code?: string; message?: string } {
+/**
+ * Reads Celar's error body, whatever its shape: {"error":{code,message}}, {"error":"text"}, {"message":"text"}, or plain text.
+ * `itemIndexes`: the bulk items named by `details`/`errors` entries carrying an `index` (undocumented: a hint only).
+ */
+export function parseErrorBody(text: string): { code?: string; message?: string; itemIndexes?: number[] } {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -76,12 +85,25 @@ export function parseErrorBody(text: string): { code?: string; message?: string 
     return {
       code: asText(inner.code) ?? asText(record.code),
       message: asText(inner.message) ?? asText(inner.detail) ?? asText(record.message),
+      ...indexesOf(inner.details ?? inner.errors ?? record.details ?? record.errors),
     };
   }
   return {
     code: asText(record.code),
     message: asText(error) ?? asText(record.message) ?? asText(record.detail) ?? firstErrorsEntry(record.errors),
+    ...indexesOf(record.details ?? record.errors),
   };
+}
+
+/** The distinct item positions named by a list of error details, sorted; nothing when none is named. */
+function indexesOf(details: unknown): { itemIndexes?: number[] } {
+  if (!Array.isArray(details)) return {};
+  const indexes = new Set<number>();
+  for (const entry of details as unknown[]) {
+    const index = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).index : undefined;
+    if (typeof index === 'number' && Number.isInteger(index) && index >= 0) indexes.add(index);
+  }
+  return indexes.size > 0 ? { itemIndexes: [...indexes].sort((a, b) => a - b) } : {};
 }
 
 /** Maps an HTTP answer that is not a success to the error callers see. */
@@ -90,9 +112,9 @@ export function errorFromResponse(
   bodyText: string,
   headers: Record<string, string | string[] | undefined>,
 ): CelarApiError {
-  const { code, message } = parseErrorBody(bodyText);
+  const { code, message, itemIndexes } = parseErrorBody(bodyText);
   const text = message ?? `Celar answered ${status}`;
-  const base = { status, celarCode: code };
+  const base = { status, celarCode: code, ...(itemIndexes ? { itemIndexes } : {}) };
   if (status === 429) {
     return new CelarApiError('RATE_LIMITED', text, {
       ...base,

@@ -225,6 +225,16 @@ describe('CelarClient', () => {
       expect(error.outcomeUnknown).toBe(false);
     });
 
+    it('a refused bulk names the items its details point at, as a hint', async () => {
+      handler = reply(400, {
+        error: { code: 'customer_rejected', message: 'refused', details: [{ index: 2, field: 'email' }, { index: 0 }, { index: 2 }, { field: 'x' }] },
+      });
+      const bulk = await failure(client.createCustomers([input, { ...input, email: 'b@example.com' }, { ...input, email: 'c@example.com' }], 'k'));
+      expect(bulk).toMatchObject({ kind: 'REJECTED', message: 'refused', itemIndexes: [0, 2] });
+      handler = reply(422, { message: 'invalid', errors: [{ message: 'no index here' }] });
+      expect((await failure(client.createCustomers([input], 'k'))).itemIndexes).toBeUndefined();
+    });
+
     it.each([408, 425])('%i is transient, and Celar did not act', async (status) => {
       handler = reply(status, { error: 'slow down' });
       const error = await failure(client.createCustomers([input], 'k'));

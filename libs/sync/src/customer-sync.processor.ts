@@ -107,9 +107,11 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
   private async processJob(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<DrainOutcome> {
     const { operationId, customerId } = job.data;
     try {
-      const outcome = await this.sync.drain(customerId, operationId);
-      if (outcome === 'busy') {
-        // Another worker holds this customer: come back shortly, without using an attempt.
+      const outcome = await this.sync.drain(customerId, operationId, { mayWait: !job.data.waited });
+      if (outcome === 'busy' || outcome === 'wait') {
+        // Another worker holds this customer, or its create is better sent in a later bulk:
+        // come back shortly, without using an attempt. A job waits for a bulk only once.
+        if (outcome === 'wait') await job.updateData({ ...job.data, waited: true });
         const delay = BUSY_DELAY_MS[0] + Math.random() * (BUSY_DELAY_MS[1] - BUSY_DELAY_MS[0]);
         await job.moveToDelayed(Date.now() + Math.round(delay), token);
         throw new DelayedError();

@@ -1,29 +1,32 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { QueryRunner } from 'typeorm';
-import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerInput, CelarCustomerPatch } from '@app/celar-client';
+import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerPatch } from '@app/celar-client';
 import { MetricsService } from '@app/observability';
-import {
-  CustomerSyncState,
-  OperationError,
-  SyncOperation,
-  SyncOperationsRepository,
-} from './sync-operations.repository';
-import { findCreatedUpstream } from './upstream-create.lookup';
+import { CreateBatchService } from './create-batch.service';
+import { isPermanent, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
+import { CustomerSyncState, SyncOperation, SyncOperationsRepository } from './sync-operations.repository';
 
 /**
  * done: the job's operation is finished (maybe by an earlier drain);
  * held: the customer is failed, its operations wait for an admin re-sync;
- * busy: another worker is draining this customer right now.
+ * busy: another worker is draining this customer right now;
+ * wait: the customer's create would go alone while other creates are pending: come back
+ * shortly to join a bulk (only when the caller allowed it).
  */
-export type DrainOutcome = 'done' | 'held' | 'busy';
+export type DrainOutcome = 'done' | 'held' | 'busy' | 'wait';
+
+export interface DrainOptions {
+  /** The job has not yet waited for a bulk: it may be asked to (once). */
+  mayWait?: boolean;
+}
 
 /** Most consecutive pending updates merged into one PATCH. */
 const MAX_MERGED_UPDATES = 50;
 
-const CREATE_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address'] as const;
 const PATCH_FIELDS = ['name', 'email', 'address', 'wallet_address', 'document_type'] as const;
 
-type StepResult = 'applied' | 'failed' | 'split';
+/** stopped: a create left pending because the worker is shutting down; wait: see DrainOutcome. */
+type StepResult = 'applied' | 'failed' | 'split' | 'stopped' | 'wait';
 
 /**
  * Applies a customer's operations to Celar, strictly in order, exactly once in effect.
@@ -32,7 +35,8 @@ type StepResult = 'applied' | 'failed' | 'split';
  * own connection: it dies with the process), and re-reads the next unfinished operation
  * from Postgres after each one. Exactly once: every attempt is recorded before its request
  * leaves, and a create that may have taken effect is looked for upstream before it is sent
- * again.
+ * again. Creates go through CreateBatchService, which sends other customers' pending creates
+ * in the same bulk call.
  */
 @Injectable()
 export class CustomerSyncService {
@@ -42,6 +46,7 @@ export class CustomerSyncService {
   constructor(
     private readonly repository: SyncOperationsRepository,
     private readonly celar: CelarClient,
+    private readonly createBatch: CreateBatchService,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -50,7 +55,7 @@ export class CustomerSyncService {
     this.stopping = true;
   }
 
-  async drain(customerId: string, operationId: string): Promise<DrainOutcome> {
+  async drain(customerId: string, operationId: string, options: DrainOptions = {}): Promise<DrainOutcome> {
     const state = await this.repository.operationState(operationId);
     if (!state || state.status === 'done') return 'done';
     if (state.customerStatus === 'failed' || state.status === 'failed') return 'held';
@@ -60,7 +65,7 @@ export class CustomerSyncService {
     try {
       if (!(await this.repository.tryLockCustomer(runner, customerId))) return 'busy';
       try {
-        return await this.applyAll(runner, customerId, operationId);
+        return await this.applyAll(runner, customerId, operationId, options.mayWait === true);
       } catch (error) {
         // A statement that failed mid-transaction leaves the session in doubt: do not reuse it.
         if (!(error instanceof CelarApiError)) broken = error as Error;
@@ -76,7 +81,7 @@ export class CustomerSyncService {
     }
   }
 
-  private async applyAll(runner: QueryRunner, customerId: string, operationId: string): Promise<DrainOutcome> {
+  private async applyAll(runner: QueryRunner, customerId: string, operationId: string, mayWait: boolean): Promise<DrainOutcome> {
     let merge = true;
     for (;;) {
       const customer = await this.repository.customer(runner, customerId);
@@ -91,70 +96,50 @@ export class CustomerSyncService {
         return targetDone ? 'done' : 'busy';
       }
       const batch = merge ? nextBatch(unfinished) : [unfinished[0]];
-      const result = await this.applyBatch(runner, customer, batch);
+      const result = await this.applyBatch(runner, customer, batch, mayWait);
       if (result === 'failed') return 'held';
+      if (result === 'wait') return 'wait';
+      mayWait = false;
       // A merged PATCH that Celar refused: apply the updates one by one to find the bad one.
       merge = result !== 'split';
     }
   }
 
-  private async applyBatch(runner: QueryRunner, customer: CustomerSyncState, batch: SyncOperation[]): Promise<StepResult> {
+  private async applyBatch(runner: QueryRunner, customer: CustomerSyncState, batch: SyncOperation[], mayWait: boolean): Promise<StepResult> {
     const first = batch[0];
     const ids = batch.map((op) => op.id);
-    // Some earlier attempt's outcome is unknown (timeout, cut connection, 5xx, or a crash mid-request).
-    const uncertain = batch.some(maybeActedBefore);
-    const attemptedBefore = first.attempts > 0;
     if (first.kind === 'create' && customer.celarId) {
       // Already linked (e.g. adopted by an earlier drain that stopped before marking the op).
       await this.repository.complete(runner, customer.id, ids, null);
       this.countOutcome(batch, 'synced');
       return 'applied';
     }
-    if (first.kind !== 'create' && !customer.celarId) {
+    if (first.kind === 'create') return this.createBatch.apply(runner, customer, first, { stopping: () => this.stopping, mayWait });
+    if (!customer.celarId) {
       // Cannot happen: the create comes first in order and is done before any update.
       throw new Error(`operation ${first.id} of customer ${customer.id} has no Celar id to apply to`);
     }
 
-    const { attempts, firstAttemptAt } = await this.repository.startAttempt(runner, ids);
-    let stillUncertain = uncertain;
+    // PATCH and DELETE are safe to repeat (one customer's operations run one at a time, in order).
+    const uncertain = batch.some(maybeActedBefore);
+    const attemptedBefore = first.attempts > 0;
+    const { attempts } = await this.repository.startAttempt(runner, ids);
     try {
       let upstream: CelarCustomer | null;
-      if (first.kind === 'create') {
-        const input = createInput(first.payload);
-        upstream = null;
-        if (uncertain) {
-          upstream = await findCreatedUpstream(this.celar, {
-            email: input.email,
-            taxId: input.tax_id ?? null,
-            firstAttemptAt,
-            isLinked: (celarId) => this.repository.isLinked(runner, celarId),
-          });
-          if (upstream) this.logger.log(`customer ${customer.id}: adopted ${upstream.id}, created upstream by an earlier attempt`);
-          // Nothing made by an earlier attempt: sending again cannot duplicate.
-          stillUncertain = false;
-        }
-        upstream ??= (await this.celar.createCustomers([input], first.idempotencyKey))[0];
-      } else if (first.kind === 'update') {
+      if (first.kind === 'update') {
         // Merged updates go under the last one's key: a longer merge is a different request.
         const key = batch[batch.length - 1].idempotencyKey;
-        upstream = await this.celar.updateCustomer(customer.celarId!, mergePatches(batch), key);
+        upstream = await this.celar.updateCustomer(customer.celarId, mergePatches(batch), key);
       } else {
-        upstream = await this.deactivate(customer.celarId!, first.idempotencyKey, attemptedBefore);
+        upstream = await this.deactivate(customer.celarId, first.idempotencyKey, attemptedBefore);
       }
       await this.repository.complete(runner, customer.id, ids, upstream);
       this.countOutcome(batch, 'synced');
       return 'applied';
     } catch (error) {
       if (!(error instanceof CelarApiError)) throw error;
-      const record: OperationError = {
-        code: error.code,
-        message: error.message,
-        ...(error.status ? { status: error.status } : {}),
-        at: new Date().toISOString(),
-        attempt: attempts,
-        uncertain: stillUncertain || error.outcomeUnknown,
-      };
-      const permanent = error.kind === 'REJECTED' || error.kind === 'NOT_FOUND' || error.kind === 'CONFLICT';
+      const record = operationError(error, attempts, uncertain || error.outcomeUnknown);
+      const permanent = isPermanent(error);
       if (permanent && batch.length > 1) {
         await this.repository.recordError(runner, ids, record);
         return 'split';
@@ -166,7 +151,7 @@ export class CustomerSyncService {
         return 'failed';
       }
       await this.repository.recordError(runner, ids, record);
-      this.countOutcome(batch, error.kind === 'RATE_LIMITED' ? 'rate_limited' : error.kind === 'UNAUTHORIZED' ? 'unauthorized' : 'retry');
+      this.countOutcome(batch, retryOutcome(error));
       throw error;
     }
   }
@@ -197,22 +182,6 @@ function nextBatch(unfinished: SyncOperation[]): SyncOperation[] {
     batch.push(op);
   }
   return batch;
-}
-
-/**
- * Could an earlier attempt have acted upstream? Yes unless the last attempt recorded its
- * outcome and every attempt so far was known not to act (the flag is sticky). An attempt
- * with no record at all (a crash mid-request) counts as uncertain.
- */
-function maybeActedBefore(op: SyncOperation): boolean {
-  if (op.attempts === 0) return false;
-  return !(op.lastError && op.lastError.attempt === op.attempts && op.lastError.uncertain === false);
-}
-
-function createInput(payload: Record<string, unknown>): CelarCustomerInput {
-  const input: Record<string, unknown> = {};
-  for (const field of CREATE_FIELDS) if (payload[field] !== undefined) input[field] = payload[field];
-  return input as unknown as CelarCustomerInput;
 }
 
 function mergePatches(batch: SyncOperation[]): CelarCustomerPatch {

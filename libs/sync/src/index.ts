@@ -8,4 +8,5 @@ export type { OperationError, SyncOperation } from './sync-operations.repository
 export { SYNC_QUEUE, SYNC_JOB_OPTIONS, SYNC_ATTEMPTS, syncJobId } from './sync.jobs';
 export type { SyncJobs, SyncJobName, SyncJobData } from './sync.jobs';
 export { syncBackoffDelay } from './sync-backoff';
-export { findCreatedUpstream, CLOCK_SKEW_MARGIN_MS } from './upstream-create.lookup';
+export { findCreatedUpstream, findManyCreatedUpstream, CLOCK_SKEW_MARGIN_MS } from './upstream-create.lookup';
+export { CreateBatchService, MAX_BULK_CREATE } from './create-batch.service';

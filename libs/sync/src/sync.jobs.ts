@@ -12,6 +12,8 @@ export interface SyncJobs {
     customerId: string;
     /** The API request that caused the operation, carried into the job's log lines. */
     requestId?: string | null;
+    /** Set once the job has waited for its create to join a bulk: it waits at most once. */
+    waited?: boolean;
   };
 }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CreateBatchService } from './create-batch.service';
 import { CustomerSyncProcessor } from './customer-sync.processor';
 import { CustomerSyncService } from './customer-sync.service';
 import { OutboxRelay } from './outbox.relay';
@@ -11,7 +12,7 @@ import { SyncQueue } from './sync.queue';
  * (pool larger than SYNC_CONCURRENCY: a drain holds a connection) and CelarClientModule.
  */
 @Module({
-  providers: [SyncOperationsRepository, SyncQueue, CustomerSyncService, OutboxRelay, CustomerSyncProcessor],
+  providers: [SyncOperationsRepository, SyncQueue, CreateBatchService, CustomerSyncService, OutboxRelay, CustomerSyncProcessor],
   exports: [CustomerSyncService, OutboxRelay, CustomerSyncProcessor, SyncQueue, SyncOperationsRepository],
 })
 export class SyncModule {}

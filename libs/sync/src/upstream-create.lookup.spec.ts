@@ -1,5 +1,5 @@
 import { CelarApiError, CelarClient, CelarCustomer, CelarListQuery } from '@app/celar-client';
-import { CLOCK_SKEW_MARGIN_MS, findCreatedUpstream } from './upstream-create.lookup';
+import { CLOCK_SKEW_MARGIN_MS, findCreatedUpstream, findManyCreatedUpstream } from './upstream-create.lookup';
 
 // A list of customers newest first, as Celar pages it; counts the pages read.
 function fakeCelar(customers: Partial<CelarCustomer>[], failures: CelarApiError[] = []) {
@@ -64,6 +64,55 @@ describe('findCreatedUpstream', () => {
     const { client } = fakeCelar([], [new CelarApiError('REJECTED', 'bad query', { status: 400 })]);
     await expect(findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: notLinked })).rejects.toMatchObject({
       kind: 'TRANSIENT',
+    });
+  });
+
+  describe('for a whole batch', () => {
+    it('finds every create in one scan and stops once all are found', async () => {
+      const others = Array.from({ length: 250 }, (_, i) => ({ id: `cr_x${i}`, email: `x${i}@example.com`, tax_id: null, created_at: at(i) }));
+      const { client, reads } = fakeCelar([
+        { id: 'cr_b', email: 'B@example.com', tax_id: 'T2', created_at: at(0) },
+        ...others.slice(0, 120),
+        { id: 'cr_a', email: 'a@example.com', tax_id: null, created_at: at(200) },
+        ...others.slice(120),
+      ]);
+      const found = await findManyCreatedUpstream(client, {
+        customers: [
+          { email: 'a@example.com', taxId: null },
+          { email: 'missing@example.com', taxId: null },
+          { email: 'b@example.com', taxId: 'T2' },
+        ],
+        firstAttemptAt,
+        isLinked: notLinked,
+      });
+      expect(found.map((c) => c?.id ?? null)).toEqual(['cr_a', null, 'cr_b']);
+      // One scan for all three, to the end of the list (one was never created).
+      expect(reads).toEqual([0, 100, 200]);
+    });
+
+    it('stops reading as soon as the last one is found', async () => {
+      const others = Array.from({ length: 300 }, (_, i) => ({ id: `cr_x${i}`, email: `x${i}@example.com`, tax_id: null, created_at: at(i) }));
+      const { client, reads } = fakeCelar([{ id: 'cr_a', email: 'a@example.com', tax_id: null, created_at: at(0) }, ...others]);
+      const found = await findManyCreatedUpstream(client, { customers: [{ email: 'a@example.com', taxId: null }], firstAttemptAt, isLinked: notLinked });
+      expect(found[0]?.id).toBe('cr_a');
+      expect(reads).toEqual([0]);
+    });
+
+    it('gives two creates of one email and tax id two different upstream customers, skipping linked ones', async () => {
+      const { client } = fakeCelar([
+        { id: 'cr_1', email: 'a@example.com', tax_id: null, created_at: at(0) },
+        { id: 'cr_2', email: 'a@example.com', tax_id: null, created_at: at(0) },
+        { id: 'cr_3', email: 'a@example.com', tax_id: null, created_at: at(0) },
+      ]);
+      const found = await findManyCreatedUpstream(client, {
+        customers: [
+          { email: 'a@example.com', taxId: null },
+          { email: 'A@example.com', taxId: null },
+        ],
+        firstAttemptAt,
+        isLinked: async (id) => id === 'cr_1',
+      });
+      expect(found.map((c) => c?.id)).toEqual(['cr_2', 'cr_3']);
     });
   });
 });

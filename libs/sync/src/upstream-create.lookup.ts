@@ -15,17 +15,44 @@ export interface CreatedCustomerQuery {
   isLinked: (celarId: string) => Promise<boolean>;
 }
 
-/**
- * Looks for a customer that an earlier attempt at a create may have made upstream, even
- * though we never saw the answer. Celar's list is newest first, so only the pages created
- * since the first attempt (less a clock-skew margin) are read. Inserts at the head while
- * we page only push older entries further down: nothing is skipped.
- */
+export interface CreatedCustomersQuery {
+  /** The creates to look for; two with the same email and tax id get two different matches. */
+  customers: { email: string; taxId: string | null }[];
+  /** The earliest first attempt among them: the scan reads back to it. */
+  firstAttemptAt: Date;
+  isLinked: (celarId: string) => Promise<boolean>;
+}
+
+/** One create: see findManyCreatedUpstream. */
 export async function findCreatedUpstream(client: CelarClient, query: CreatedCustomerQuery): Promise<CelarCustomer | null> {
+  const [found] = await findManyCreatedUpstream(client, {
+    customers: [{ email: query.email, taxId: query.taxId }],
+    firstAttemptAt: query.firstAttemptAt,
+    isLinked: query.isLinked,
+  });
+  return found;
+}
+
+/**
+ * Looks for customers that earlier attempts at creates (single or bulk) may have made upstream,
+ * even though we never saw the answer: one scan for all of them, matching email
+ * (case-insensitive) and tax id. Celar's list is newest first, so only the pages created since
+ * the earliest first attempt (less a clock-skew margin) are read, and the scan ends as soon as
+ * every create is found. Inserts at the head while we page only push older entries further
+ * down: nothing is skipped. Returns, for each query in order, the match or null.
+ */
+export async function findManyCreatedUpstream(client: CelarClient, query: CreatedCustomersQuery): Promise<(CelarCustomer | null)[]> {
+  const found: (CelarCustomer | null)[] = query.customers.map(() => null);
+  // email + tax id -> positions still unmatched, in order.
+  const waiting = new Map<string, number[]>();
+  query.customers.forEach((c, i) => {
+    const key = matchKey(c.email, c.taxId);
+    waiting.set(key, [...(waiting.get(key) ?? []), i]);
+  });
+  let left = query.customers.length;
+  const taken = new Set<string>();
   const cutoff = query.firstAttemptAt.getTime() - CLOCK_SKEW_MARGIN_MS;
-  const email = query.email.toLowerCase();
-  const taxId = query.taxId ?? null;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  for (let page = 0; page < MAX_PAGES && left > 0; page++) {
     const offset = page * PAGE_SIZE;
     const { customers, total } = await readWithRetries(() => client.listCustomers({ limit: PAGE_SIZE, offset })).catch(
       (error: unknown) => {
@@ -37,16 +64,28 @@ export async function findCreatedUpstream(client: CelarClient, query: CreatedCus
       },
     );
     for (const candidate of customers) {
-      const sameEmail = typeof candidate.email === 'string' && candidate.email.toLowerCase() === email;
-      const sameTaxId = (candidate.tax_id ?? null) === taxId;
-      if (sameEmail && sameTaxId && !(await query.isLinked(candidate.id))) return candidate;
+      if (typeof candidate.email !== 'string' || taken.has(candidate.id)) continue;
+      const positions = waiting.get(matchKey(candidate.email, candidate.tax_id ?? null));
+      if (!positions?.length || (await query.isLinked(candidate.id))) continue;
+      found[positions.shift()!] = candidate;
+      taken.add(candidate.id);
+      left--;
     }
-    if (customers.length < PAGE_SIZE) return null;
-    if (total !== null && offset + customers.length >= total) return null;
+    if (left === 0) break;
+    if (customers.length < PAGE_SIZE) break;
+    if (total !== null && offset + customers.length >= total) break;
     const oldest = Date.parse(String(customers[customers.length - 1].created_at));
-    if (!Number.isNaN(oldest) && oldest < cutoff) return null;
+    if (!Number.isNaN(oldest) && oldest < cutoff) break;
+    if (page === MAX_PAGES - 1) {
+      throw new CelarApiError('TRANSIENT', 'the upstream lookup did not reach the first attempt in time', { code: 'lookup_incomplete' });
+    }
   }
-  throw new CelarApiError('TRANSIENT', 'the upstream lookup did not reach the first attempt in time', { code: 'lookup_incomplete' });
+  return found;
+}
+
+/** A missing tax id matches only a missing one (not an empty one). */
+function matchKey(email: string, taxId: string | null | undefined): string {
+  return `${email.toLowerCase()}\u0000${taxId === null || taxId === undefined ? '-' : `=${taxId}`}`;
 }
 
 /** Reads are safe to repeat: a page that fails transiently is read again, without restarting the scan. */

@@ -3,7 +3,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { QueryRunner } from 'typeorm';
 import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerInput } from '@app/celar-client';
 import { MetricsService } from '@app/observability';
-import { isPermanent, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
+import { isPermanent, mayHaveActed, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
 import { CustomerSyncState, SyncOperation, SyncOperationsRepository } from './sync-operations.repository';
 import { findManyCreatedUpstream } from './upstream-create.lookup';
 
@@ -129,16 +129,17 @@ export class CreateBatchService {
         await this.startAttempts(runner, group);
       }
       const error = await this.send(runner, group);
+      const sentBefore = group.some((item) => item.attempt > 1);
       if (!error) {
         for (const item of group) settled.set(item.op.id, 'applied');
-      } else if (isPermanent(error) && group.length > 1) {
+      } else if (isPermanent(error, sentBefore) && group.length > 1) {
         requests.push(...(await this.isolateRefused(runner, group, error)));
-      } else if (isPermanent(error)) {
+      } else if (isPermanent(error, sentBefore)) {
         await this.refuse(runner, group[0], error);
         settled.set(group[0].op.id, 'failed');
       } else {
         // The lookup made every earlier attempt certain: only this request's outcome is in doubt.
-        await this.recordErrors(runner, group, error, () => error.outcomeUnknown);
+        await this.recordErrors(runner, group, error, () => mayHaveActed(error, sentBefore));
         this.count(group, retryOutcome(error));
         for (const item of group) errors.set(item.op.id, error);
         // A 429 or a refused key concerns every request: stop here (the caller's job reacts to it).

@@ -3,7 +3,7 @@ import { QueryRunner } from 'typeorm';
 import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerPatch } from '@app/celar-client';
 import { MetricsService } from '@app/observability';
 import { CreateBatchService } from './create-batch.service';
-import { isPermanent, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
+import { isPermanent, mayHaveActed, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
 import { CustomerSyncState, SyncOperation, SyncOperationsRepository } from './sync-operations.repository';
 
 /**
@@ -138,8 +138,8 @@ export class CustomerSyncService {
       return 'applied';
     } catch (error) {
       if (!(error instanceof CelarApiError)) throw error;
-      const record = operationError(error, attempts, uncertain || error.outcomeUnknown);
-      const permanent = isPermanent(error);
+      const record = operationError(error, attempts, uncertain || mayHaveActed(error, attemptedBefore));
+      const permanent = isPermanent(error, attemptedBefore);
       if (permanent && batch.length > 1) {
         await this.repository.recordError(runner, ids, record);
         return 'split';

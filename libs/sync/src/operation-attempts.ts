@@ -11,9 +11,19 @@ export function maybeActedBefore(op: SyncOperation): boolean {
   return !(op.lastError && op.lastError.attempt === op.attempts && op.lastError.uncertain === false);
 }
 
-/** A refusal for good: retrying the same request cannot help. */
-export function isPermanent(error: CelarApiError): boolean {
-  return error.kind === 'REJECTED' || error.kind === 'NOT_FOUND' || error.kind === 'CONFLICT';
+/**
+ * A refusal for good: retrying the same request cannot help. A 409 answering a repeat is not
+ * one: it may be our own earlier attempt, still running or already done (the contract's
+ * "409 on repeat"); the next attempt looks upstream first.
+ */
+export function isPermanent(error: CelarApiError, sentBefore: boolean): boolean {
+  if (error.kind === 'CONFLICT') return !sentBefore;
+  return error.kind === 'REJECTED' || error.kind === 'NOT_FOUND';
+}
+
+/** Whether this failed attempt may have acted upstream. */
+export function mayHaveActed(error: CelarApiError, sentBefore: boolean): boolean {
+  return error.outcomeUnknown || (error.kind === 'CONFLICT' && sentBefore);
 }
 
 /** What last_error records of a failed attempt. */

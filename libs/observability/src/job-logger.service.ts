@@ -1,6 +1,8 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DelayedError, RateLimitError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
+// nestjs-pino 4 (the last line for Node 20) keeps its request context here; it has no runInContext helper.
+import { Store, storage } from 'nestjs-pino/storage';
 
 /** What identifies a job in its log lines. `request_id` is the API request that caused it, if any. */
 export interface JobLogFields {
@@ -24,7 +26,8 @@ export class JobLogger {
     const pino = this.pino;
     if (!pino) return fn();
     const bindings = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
-    return pino.runInContext(
+    return storage.run(
+      new Store(pino.logger.child(bindings)),
       async () => {
         const started = performance.now();
         const duration = () => Math.round(performance.now() - started);
@@ -42,7 +45,6 @@ export class JobLogger {
           throw error;
         }
       },
-      { bindings },
     );
   }
 }

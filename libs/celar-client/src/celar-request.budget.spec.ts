@@ -20,32 +20,33 @@ describe('CelarRequestBudget', () => {
     await b.quit();
   });
 
-  it('lets no more than the budget through in any one-second window, across connections', async () => {
+  it('hands out no more than the budget in any one-second window, across connections, and never early', async () => {
     const rate = 5;
     const first = new CelarRequestBudget(a, rate, `${prefix}:w`);
     const second = new CelarRequestBudget(b, rate, `${prefix}:w`);
-    const granted: number[] = [];
+    const slots: number[] = [];
     const take = async (budget: CelarRequestBudget) => {
-      await budget.take();
-      granted.push(Date.now());
+      const slot = await budget.take();
+      const [seconds, micros] = await a.time();
+      // Redis' clock, the one the slots are on: a caller is released at its slot, not before.
+      expect(Number(seconds) * 1000 + Number(micros) / 1000).toBeGreaterThanOrEqual(slot! - 1);
+      slots.push(slot!);
     };
     await Promise.all(Array.from({ length: 14 }, (_, i) => take(i % 2 ? first : second)));
-    granted.sort((x, y) => x - y);
-    expect(granted).toHaveLength(14);
-    for (let i = 0; i + rate < granted.length; i++) {
-      // The (rate+1)-th grant after any grant comes at least a window later (a few ms of clock slack).
-      expect(granted[i + rate] - granted[i]).toBeGreaterThanOrEqual(990);
+    slots.sort((x, y) => x - y);
+    expect(slots).toHaveLength(14);
+    for (let i = 0; i + rate < slots.length; i++) {
+      // The (rate+1)-th slot after any slot is at least a full second later.
+      expect(slots[i + rate] - slots[i]).toBeGreaterThanOrEqual(999.99);
     }
   });
 
   it('spaces requests evenly instead of letting a burst through', async () => {
     const budget = new CelarRequestBudget(a, 20, `${prefix}:s`);
-    const granted: number[] = [];
-    await Promise.all(Array.from({ length: 8 }, () => budget.take().then(() => granted.push(performance.now()))));
-    granted.sort((x, y) => x - y);
-    const gaps = granted.slice(1).map((t, i) => t - granted[i]);
-    // 20 per second: one slot every 50 ms (a few ms of timer slack).
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(40);
+    const slots = (await Promise.all(Array.from({ length: 8 }, () => budget.take()))).map(Number).sort((x, y) => x - y);
+    const gaps = slots.slice(1).map((t, i) => t - slots[i]);
+    // 20 per second: one slot every 50 ms, none closer.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(49.99);
   });
 
   it('holds everyone back after a pause (a 429 with Retry-After)', async () => {

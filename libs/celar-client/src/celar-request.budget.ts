@@ -5,7 +5,8 @@ import { Redis } from 'ioredis';
 // next free slot (slots are 1000/rate ms apart), so requests leave evenly spaced rather
 // than in bursts, and a waiter sleeps exactly until its slot. Slots are handed out at most
 // MAX_AHEAD_MS ahead; a caller further back waits and asks again.
-// Returns {1, wait} when a slot was reserved (send after `wait` ms), {0, wait} when not.
+// Returns {1, wait, slot} when a slot was reserved (send after `wait` ms; `slot` is its time on
+// Redis' clock, in ms), {0, wait} when not.
 const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -14,7 +15,7 @@ local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(red
 local wait = start - now
 if wait > tonumber(ARGV[2]) then return {0, math.ceil(wait - tonumber(ARGV[2]))} end
 redis.call('SET', KEYS[1], string.format('%.3f', start + interval), 'PX', math.ceil(wait + interval) + 1000)
-return {1, math.ceil(wait)}
+return {1, math.ceil(wait), string.format('%.3f', start)}
 `;
 
 // Celar said 429: no slot is handed out before Retry-After has passed.
@@ -60,19 +61,22 @@ export class CelarRequestBudget {
     this.intervalMs = 1000 / requestsPerSecond;
   }
 
-  /** Waits (never fails) until a request may be sent. */
-  async take(): Promise<void> {
+  /**
+   * Waits (never fails) until a request may be sent. Returns the reserved slot's time (ms on
+   * Redis' clock), or null when Redis could not be asked and the request goes without a slot.
+   */
+  async take(): Promise<number | null> {
     for (;;) {
       const answer = (await this.run(() => this.redis.eval(TAKE, 2, this.slotKey, this.pauseKey, this.intervalMs, MAX_AHEAD_MS))) as
-        | [number, number]
+        | [number, number, string?]
         | undefined;
-      if (!answer) return;
-      const [reserved, wait] = answer;
+      if (!answer) return null;
+      const [reserved, wait, slot] = answer;
       if (wait > 0) await sleep(wait);
       if (!reserved) continue;
       // A 429 may have paused everyone while we slept: our slot is void then.
       if (wait > 0 && Number((await this.run(() => this.redis.eval(PAUSED_FOR, 1, this.pauseKey))) ?? 0) > 0) continue;
-      return;
+      return Number(slot);
     }
   }
 

@@ -3,35 +3,20 @@ import type { AddressInfo } from 'node:net';
 // eslint-disable-next-line no-restricted-imports
 import { createSandboxApp } from '../../../apps/celar-sandbox/src/sandbox-app';
 
-export type SandboxFaultKind = 'latency' | 'error' | 'rate_limited' | 'act_then_error' | 'act_then_drop' | 'drop_before' | 'reject';
+// The sandbox's own types, so the control client and the app cannot drift apart.
+/* eslint-disable no-restricted-imports */
+import type { SandboxBalance, SandboxCustomer } from '../../../apps/celar-sandbox/src/customers/customers.service';
+import type { FaultKind, FaultRule, FaultRuleInput } from '../../../apps/celar-sandbox/src/gateway/faults.service';
+import type { RequestLogEntry } from '../../../apps/celar-sandbox/src/gateway/request-log.service';
+/* eslint-enable no-restricted-imports */
 
-export interface SandboxFaultInput {
-  kind: SandboxFaultKind;
-  /** Method(s) to match; any by default (reject: POST, PATCH, DELETE). */
-  method?: string | string[];
-  /** Path under /api/v1: `*` or `:id` match one segment, `**` anything, e.g. `/customers/*`. */
-  path?: string;
-  /** Matches bodies holding one of these emails, or requests naming a customer with one of them. */
-  email?: string | string[];
-  /** 0..1, default 1. */
-  probability?: number;
-  /** Only the next N triggers; unlimited by default. */
-  count?: number;
-  latencyMs?: number;
-  /** 5xx status for error / act_then_error (default 500). */
-  status?: number;
-  retryAfterSeconds?: number;
-  message?: string;
-}
+export type { SandboxBalance, SandboxCustomer };
+export type SandboxFaultKind = FaultKind;
+export type SandboxFaultInput = FaultRuleInput;
+export type SandboxFault = FaultRule;
+export type SandboxRequestLogEntry = RequestLogEntry;
 
-export interface SandboxFault extends Omit<SandboxFaultInput, 'method' | 'email'> {
-  id: string;
-  method: string[] | null;
-  email: string[] | null;
-  fired: number;
-  remaining: number | null;
-}
-
+/** The control API's view of the settings (the app's settings plus its rate limit and seed). */
 export interface SandboxSettings {
   ignoreIdempotencyKeys: boolean;
   allowDuplicateEmails: boolean;
@@ -44,50 +29,6 @@ export interface SandboxSettingsPatch {
   allowDuplicateEmails?: boolean;
   rateLimit?: { requestsPerSecond: number; burst?: number } | null;
   seed?: number | null;
-}
-
-/** A customer as the sandbox holds it (Celar's customer object, plus any extra fields set by control). */
-export interface SandboxCustomer {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  country: string;
-  email: string;
-  type: string;
-  wallet_address: string | null;
-  address: string | null;
-  is_active: boolean;
-  name: string;
-  psp_id: string;
-  tax_id: string | null;
-  document_type: string;
-  verification_document: string | null;
-  incorporation_certificate: string | null;
-  [extra: string]: unknown;
-}
-
-export interface SandboxBalance {
-  customer_id: string;
-  balance: string;
-  currency: string;
-}
-
-export interface SandboxRequestLogEntry {
-  seq: number;
-  at: string;
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  /** null when the connection was dropped without an answer. */
-  status: number | null;
-  idempotencyKey: string | null;
-  body: unknown;
-  customerIds: string[];
-  /** 'ok' | 'replayed' | 'rate_limited' | 'fault:<kind>'. */
-  outcome: string;
-  /** Whether the request changed state upstream. */
-  acted: boolean;
-  durationMs: number;
 }
 
 export interface SandboxRequestLogQuery {

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of issue #5 against real Postgres, Redis and the Celar
 // sandbox, each beside a baseline measured in the same run; prints the table and writes it
-// to bench/results/. Settings: bench/README.md (BENCH_QUICK=1 for a short run).
+// to bench/results/. Settings: the README's Performance section (BENCH_QUICK=1 for a short run).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runApiBenches } from './api.bench';

@@ -2,6 +2,8 @@
 // Celar sandbox (its own process): throughput beside a plain BullMQ worker, time under
 // Celar's rate limit against the bound N/R, and scale-out over 1, 2, 4 worker processes
 // with order and exactly-once checked upstream.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { SandboxControl, SandboxStats } from '@app/testing';
 import { BenchContext, SANDBOX_KEY, appEnv } from './lib/bench-context';
@@ -17,7 +19,7 @@ import {
   startNode,
   waitForHttp,
 } from './lib/bench-processes';
-import { BenchRow, BenchSection, round } from './lib/bench-report';
+import { BenchSection, round } from './lib/bench-report';
 
 const THROUGHPUT_TARGET = 0.5;
 const BUDGET_TARGET = 0.9;
@@ -79,6 +81,10 @@ interface RunOptions {
   budget: number;
   /** Sandbox rate limit (requests/s), or none. */
   rateLimit: number | null;
+  /** Latency the sandbox adds to every Celar call (a remote Celar), ms. */
+  latencyMs?: number;
+  /** SYNC_CONCURRENCY of each worker (default 16). */
+  concurrency?: number;
   checkOrder: boolean;
   timeoutS: number;
 }
@@ -151,6 +157,7 @@ async function runOurs(ctx: BenchContext, sandbox: Sandbox, o: RunOptions): Prom
   const prefix = ctx.queuePrefix(`sync-${o.label}`);
   await sandbox.control.reset();
   if (o.rateLimit) await sandbox.control.setRateLimit(o.rateLimit);
+  if (o.latencyMs) await sandbox.control.addFault({ kind: 'latency', latencyMs: o.latencyMs });
   const workers: { handle: ChildHandle; port: number }[] = [];
   try {
     for (let i = 0; i < o.workers; i++) {
@@ -165,9 +172,11 @@ async function runOurs(ctx: BenchContext, sandbox: Sandbox, o: RunOptions): Prom
           CELAR_BASE_URL: sandbox.baseUrl,
           CELAR_API_KEY: SANDBOX_KEY,
           CELAR_REQUESTS_PER_SECOND: String(o.budget),
+          SYNC_CONCURRENCY: String(o.concurrency ?? 16),
           OUTBOX_POLL_MS: '200',
           LOG_LEVEL: 'warn',
         }),
+        ctx.settings.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'customer-sync-bench-profiles')}`] : [],
       );
       workers.push({ handle, port });
     }
@@ -213,7 +222,7 @@ async function runOurs(ctx: BenchContext, sandbox: Sandbox, o: RunOptions): Prom
     };
   } finally {
     await Promise.all(workers.map((w) => w.handle.stop()));
-    await sandbox.control.setRateLimit(null).catch(() => undefined);
+    await sandbox.control.reset().catch(() => undefined);
   }
 }
 
@@ -348,40 +357,69 @@ export async function runSyncBenches(ctx: BenchContext, which: readonly SyncSect
       try {
         const R = settings.rateLimit;
         const n = settings.rateLimitCustomers;
-        const run = await runOurs(ctx, sandbox, {
-          label: 'rate',
-          customers: n,
-          updates: 0,
-          workers: 1,
-          budget: R,
-          rateLimit: R,
-          checkOrder: false,
-          timeoutS: Math.max(120, (4 * n) / R),
-        });
-        const bound = n / R;
-        const share429 = run.calls > 0 ? run.rateLimited / run.calls : 0;
-        const budgetUsed = run.calls / (R * run.seconds);
-        const ratio = bound / run.seconds;
-        const bulkBound = Math.ceil(n / CELAR_BULK_MAX) / R;
-        section.details = { run, rateLimit: R, boundSeconds: bound, bulkBoundSeconds: bulkBound };
-        section.rows.push({
-          benchmark: `sync ${n} creates, Celar limit ${R} req/s: time vs bound N/R`,
-          unit: 's',
-          ours: run.seconds,
-          baseline: round(bound, 2),
-          ratio: round(ratio, 3),
-          target: `>= ${BUDGET_TARGET.toFixed(2)} of budget, <= ${(MAX_429_SHARE * 100).toFixed(0)}% 429`,
-          pass: ratio >= BUDGET_TARGET && share429 <= MAX_429_SHARE && correct(run),
-          extra: {
-            'calls/customer': round(run.calls / n, 3),
+        // (a) The issue's figure: N creates under Celar's limit R, against the bound N/R of one call each.
+        //     Two processes share one budget (in Redis): it holds for the deployment, not per process.
+        // (b) A limit so low that even bulk calls wait for it: the budget itself must be used (>= 90%).
+        const scenarios = [
+          { label: 'rate1', workers: 1, limit: R, customers: n, budgetBinds: false },
+          { label: 'rate2', workers: 2, limit: R, customers: n, budgetBinds: false },
+          { label: 'rateLow', workers: 2, limit: 2, customers: settings.quick ? 1000 : 2000, budgetBinds: true },
+        ];
+        const runs: Record<string, unknown> = {};
+        for (const sc of scenarios) {
+          const run = await runOurs(ctx, sandbox, {
+            label: sc.label,
+            customers: sc.customers,
+            updates: 0,
+            workers: sc.workers,
+            budget: sc.limit,
+            rateLimit: sc.limit,
+            checkOrder: false,
+            timeoutS: Math.max(120, (4 * sc.customers) / sc.limit),
+          });
+          runs[sc.label] = run;
+          const bound = sc.customers / sc.limit;
+          const bulkBound = Math.ceil(sc.customers / CELAR_BULK_MAX) / sc.limit;
+          const share429 = run.calls > 0 ? run.rateLimited / run.calls : 0;
+          const budgetUsed = run.calls / (sc.limit * run.seconds);
+          const extra = {
+            'calls/customer': round(run.calls / sc.customers, 3),
             calls: run.calls,
             '429s': run.rateLimited,
-            '429 share': round(share429, 4),
             'budget used (calls / R·T)': round(budgetUsed, 3),
-            'bound with bulk creates (s)': round(bulkBound, 2),
-          },
-          note: `baseline column = the bound N/R; ratio = bound / time${problems(run) ? `; ${problems(run)}` : ''}`,
-        });
+            'customers/call': run.calls > 0 ? round(sc.customers / run.calls, 1) : null,
+            'bound with bulk calls of 100 (s)': round(bulkBound, 2),
+            'bulk bound / time': round(bulkBound / run.seconds, 3),
+          };
+          const who = `${sc.workers} worker${sc.workers > 1 ? 's' : ''}`;
+          if (!sc.budgetBinds) {
+            const ratio = bound / run.seconds;
+            section.rows.push({
+              benchmark: `sync ${sc.customers} creates, Celar limit ${sc.limit} req/s, ${who}: time vs bound N/R`,
+              unit: 's',
+              ours: run.seconds,
+              baseline: round(bound, 2),
+              ratio: round(ratio, 3),
+              target: `>= ${BUDGET_TARGET.toFixed(2)} (bound / time), <= ${(MAX_429_SHARE * 100).toFixed(0)}% 429`,
+              pass: ratio >= BUDGET_TARGET && share429 <= MAX_429_SHARE && correct(run),
+              extra,
+              note: `baseline column = N/R (one call per customer); ratio > 1: bulk calls beat it${problems(run) ? `; ${problems(run)}` : ''}`,
+            });
+          } else {
+            section.rows.push({
+              benchmark: `sync ${sc.customers} creates, Celar limit ${sc.limit} req/s (bulk calls wait for it), ${who}: budget used`,
+              unit: 's',
+              ours: run.seconds,
+              baseline: round(bulkBound, 2),
+              ratio: round(budgetUsed, 3),
+              target: `>= ${BUDGET_TARGET.toFixed(2)} of budget used, <= ${(MAX_429_SHARE * 100).toFixed(0)}% 429`,
+              pass: budgetUsed >= BUDGET_TARGET && share429 <= MAX_429_SHARE && correct(run),
+              extra,
+              note: `baseline column = ceil(N/100)/R; ratio = calls / (R x time)${problems(run) ? `; ${problems(run)}` : ''}`,
+            });
+          }
+        }
+        section.details = { runs, scenarios };
       } catch (error) {
         section.error = (error as Error).message.split('\n')[0];
       }
@@ -391,51 +429,61 @@ export async function runSyncBenches(ctx: BenchContext, which: readonly SyncSect
       const section: BenchSection = { name: 'sync-scale-out', title: '6. Sync scale-out', rows: [], details: {} };
       sections.push(section);
       try {
-        const runs: { workers: number; run: SyncRun }[] = [];
-        for (const workers of settings.workerCounts) {
-          const run = await runOurs(ctx, sandbox, {
-            label: `out${workers}`,
-            customers: N,
-            updates: 1,
-            workers,
-            budget: noBudget,
-            rateLimit: null,
-            checkOrder: true,
-            timeoutS,
-          });
-          runs.push({ workers, run });
+        // Two series: Celar answering at once (the machine's cores bind), and Celar 100 ms away
+        // (waiting binds, so processes add throughput until the cores do). 8 jobs per process:
+        // 4 processes x (8 + 10 spare) connections stay well inside Postgres' 100.
+        const series = [
+          { name: 'no latency', latencyMs: 0, customers: N },
+          { name: 'Celar latency 100 ms', latencyMs: 100, customers: settings.quick ? Math.min(N, 300) : Math.min(N, 1000) },
+        ];
+        const all: Record<string, { workers: number; run: SyncRun }[]> = {};
+        for (const s of series) {
+          const runs: { workers: number; run: SyncRun }[] = [];
+          for (const workers of settings.workerCounts) {
+            const run = await runOurs(ctx, sandbox, {
+              label: `out${workers}${s.latencyMs ? 'l' : ''}`,
+              customers: s.customers,
+              updates: 1,
+              workers,
+              concurrency: 8,
+              budget: noBudget,
+              rateLimit: null,
+              latencyMs: s.latencyMs,
+              checkOrder: true,
+              timeoutS,
+            });
+            runs.push({ workers, run });
+          }
+          all[s.name] = runs;
+          const first = runs[0].run;
+          let previous: SyncRun | undefined;
+          for (const { workers, run } of runs) {
+            const ratio = first.customersPerSecond > 0 ? run.customersPerSecond / first.customersPerSecond : null;
+            // Grows, or the cores bind (the machine is busy at this step or was at the one before).
+            const coresBind = (run.machineBusy ?? 0) >= 0.85 || (previous?.machineBusy ?? 0) >= 0.85;
+            const grewOrBound = !previous || run.customersPerSecond >= previous.customersPerSecond * 1.1 || coresBind;
+            section.rows.push({
+              benchmark: `scale-out, ${s.name}: ${workers} worker process${workers > 1 ? 'es' : ''}, ${s.customers} customers x 2 ops`,
+              unit: 'customers/s',
+              ours: run.customersPerSecond,
+              baseline: first.customersPerSecond,
+              ratio: ratio === null ? null : round(ratio, 2),
+              target: 'grows until cores bind; order + exactly-once',
+              pass: correct(run) && grewOrBound,
+              extra: {
+                'machine busy': run.machineBusy === null ? null : round(run.machineBusy, 2),
+                'worker cpu s': run.workerCpuSeconds,
+                'sandbox cpu s': run.sandboxCpuSeconds,
+                'calls/customer': round(run.calls / s.customers, 2),
+                'out of order': run.orderViolations,
+                duplicates: run.duplicateEmails,
+              },
+              note: `baseline column = 1 worker${problems(run) ? `; ${problems(run)}` : ''}`,
+            });
+            previous = run;
+          }
         }
-        section.details = { runs, workload: `${N} customers, each a create then a rename (2 operations), all pending at once` };
-        const first = runs[0].run;
-        let previous: SyncRun | undefined;
-        for (const { workers, run } of runs) {
-          const ratio = first.customersPerSecond > 0 ? run.customersPerSecond / first.customersPerSecond : null;
-          // Grows, or the machine was already busy (cores bind) at the step before.
-          const grewOrBound =
-            !previous ||
-            run.customersPerSecond >= previous.customersPerSecond * 0.9 ||
-            (previous.machineBusy ?? 0) >= 0.85;
-          const row: BenchRow = {
-            benchmark: `scale-out: ${workers} worker process${workers > 1 ? 'es' : ''}, ${N} customers x 2 ops`,
-            unit: 'customers/s',
-            ours: run.customersPerSecond,
-            baseline: first.customersPerSecond,
-            ratio: ratio === null ? null : round(ratio, 2),
-            target: 'grows until cores bind; order + exactly-once',
-            pass: correct(run) && grewOrBound,
-            extra: {
-              'machine busy': run.machineBusy === null ? null : round(run.machineBusy, 2),
-              'worker cpu s': run.workerCpuSeconds,
-              'sandbox cpu s': run.sandboxCpuSeconds,
-              'calls/customer': round(run.calls / N, 2),
-              'out of order': run.orderViolations,
-              duplicates: run.duplicateEmails,
-            },
-            note: `baseline column = 1 worker${problems(run) ? `; ${problems(run)}` : ''}`,
-          };
-          section.rows.push(row);
-          previous = run;
-        }
+        section.details = { series: all, workload: 'each customer a create then a rename (2 operations), all pending at once; SYNC_CONCURRENCY=8 per process' };
       } catch (error) {
         section.error = (error as Error).message.split('\n')[0];
       }

@@ -44,7 +44,7 @@ export function loadBenchSettings(): BenchSettings {
   return {
     quick,
     measureSeconds: intEnv('BENCH_SECONDS', quick ? 3 : 5),
-    rounds: intEnv('BENCH_ROUNDS', quick ? 1 : 2),
+    rounds: intEnv('BENCH_ROUNDS', quick ? 1 : 3),
     connections: intEnv('BENCH_CONNECTIONS', 32),
     scaleMax: intEnv('BENCH_SCALE_MAX', quick ? 100_000 : 1_000_000),
     queueMax: intEnv('BENCH_QUEUE_MAX', quick ? 20_000 : 100_000),
@@ -111,7 +111,7 @@ export class BenchContext {
     return new IORedis(this.settings.redisUrl, { maxRetriesPerRequest: 3 });
   }
 
-  /** Deletes this run's Redis keys (only them: the Redis is shared) . */
+  /** Deletes the Redis keys under one of this run's prefixes (only those: the Redis is shared). */
   async cleanRedisPrefix(prefix: string): Promise<number> {
     const redis = this.redis();
     let deleted = 0;

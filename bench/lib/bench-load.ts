@@ -73,24 +73,20 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export interface PairedLoad {
-  ours: LoadResult[];
-  baseline: LoadResult[];
-}
+/** Results per side: `ours`, `baseline`, and any reference measured beside them. */
+export type PairedLoad = Record<string, LoadResult[]>;
 
 /**
- * Alternates ours and the baseline, `rounds` times each, so both see the same background
- * load (other test runs share the machine). Rounds start with a different side each time.
+ * Alternates the sides (ours, the baseline, references), `rounds` times each, so all see the
+ * same background load (other test runs share the machine). Each round starts with another side.
  */
-export async function pairedLoad(rounds: number, ours: () => Promise<LoadResult>, baseline: () => Promise<LoadResult>): Promise<PairedLoad> {
-  const out: PairedLoad = { ours: [], baseline: [] };
+export async function pairedLoad(rounds: number, sides: Record<string, () => Promise<LoadResult>>): Promise<PairedLoad> {
+  const names = Object.keys(sides);
+  const out: PairedLoad = Object.fromEntries(names.map((n) => [n, [] as LoadResult[]]));
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      out.ours.push(await ours());
-      out.baseline.push(await baseline());
-    } else {
-      out.baseline.push(await baseline());
-      out.ours.push(await ours());
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      out[name].push(await sides[name]());
     }
   }
   return out;

@@ -11,6 +11,7 @@ export const SCRIPTS = {
   worker: join(DIST_ROOT, 'apps', 'worker', 'src', 'main.js'),
   sandbox: join(DIST_ROOT, 'apps', 'celar-sandbox', 'src', 'main.js'),
   apiBaseline: join(DIST_ROOT, 'bench', 'baselines', 'api-baseline.js'),
+  nestFloor: join(DIST_ROOT, 'bench', 'baselines', 'nest-floor.js'),
   syncBaseline: join(DIST_ROOT, 'bench', 'baselines', 'sync-baseline.js'),
 };
 

@@ -120,12 +120,20 @@ export function detailLines(sections: BenchSection[]): string[] {
   return lines;
 }
 
-/** Writes bench/results/<name>-<timestamp>.json and bench/results/latest.json; returns the paths. */
+/**
+ * Writes bench/results/<name>-<timestamp>.json, bench/results/latest.json, and the table as
+ * Markdown in bench/results/latest.md (for the README); returns the paths.
+ */
 export function writeResults(resultsDir: string, run: BenchRun, name = 'bench'): string[] {
   mkdirSync(resultsDir, { recursive: true });
   const stamp = run.startedAt.replace(/[:.]/g, '-');
   const text = `${JSON.stringify(run, null, 2)}\n`;
   const paths = [join(resultsDir, `${name}-${stamp}.json`), join(resultsDir, 'latest.json')];
   for (const path of paths) writeFileSync(path, text);
+  const { cpus: n, cpuModel, loadAvgAtStart } = run.machine;
+  const heading = `Run of ${run.startedAt}${run.quick ? ' (BENCH_QUICK)' : ''}: ${n} CPUs (${cpuModel}), load average at start ${loadAvgAtStart.join(' / ')}.`;
+  const markdown = `${heading}\n\n${markdownTable(run.sections)}\n\n${detailLines(run.sections).join('\n')}\n`;
+  paths.push(join(resultsDir, 'latest.md'));
+  writeFileSync(paths[2], markdown);
   return paths;
 }

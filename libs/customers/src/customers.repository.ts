@@ -137,15 +137,6 @@ export class CustomersRepository {
     return { customers: rows.map(toCustomer), total: Number(total) };
   }
 
-  /** Which of these emails (lower case) an active customer holds. */
-  async activeEmailsAmong(tx: Tx, emails: string[]): Promise<Set<string>> {
-    const rows = await tx.rows<{ email: string }>(
-      `SELECT lower(email) AS email FROM customers WHERE is_active AND lower(email) = ANY($1::text[])`,
-      [emails.map((e) => e.toLowerCase())],
-    );
-    return new Set(rows.map((r) => r.email));
-  }
-
   async emailHeldByAnother(tx: Tx, email: string, customerId: string): Promise<boolean> {
     const rows = await tx.rows(`SELECT 1 FROM customers WHERE is_active AND lower(email) = lower($1) AND id <> $2 LIMIT 1`, [
       email,
@@ -175,12 +166,16 @@ export class CustomersRepository {
     return inserted.map(toCustomer);
   }
 
+  /** Stores the operations and wakes the sync engine's relay at commit, in one round trip. */
   async insertOperations(tx: Tx, operations: NewOperationRow[], requestId: string | null): Promise<void> {
     await tx.rows(
-      `INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
-       SELECT x.customer_id, x.seq, x.kind, x.payload, x.idempotency_key, $2
-       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
-       ORDER BY x.ord`,
+      `WITH inserted AS (
+         INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
+         SELECT x.customer_id, x.seq, x.kind, x.payload, x.idempotency_key, $2
+         FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
+         ORDER BY x.ord
+       )
+       SELECT pg_notify('customer_operations', '')`,
       [JSON.stringify(operations.map((op, ord) => ({ ord, ...op }))), requestId],
     );
   }
@@ -228,7 +223,7 @@ export class CustomersRepository {
     return toCustomer(rows[0]);
   }
 
-  /** Wakes the sync engine's relay at commit (it also polls). */
+  /** Wakes the sync engine's relay at commit (it also polls); insertOperations does it too. */
   async notifyOperations(tx: Tx): Promise<void> {
     await tx.rows(`SELECT pg_notify('customer_operations', '')`);
   }

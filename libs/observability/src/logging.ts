@@ -87,7 +87,7 @@ export function loggerModule(root: Logger): DynamicModule {
       autoLogging: false,
     },
     // Where httpAccessLog runs first (the API), reuse its per-request logger (same root, same
-    // request_id) instead of making a second child per request: about +40% GET throughput.
+    // request_id) instead of making a second child per request (measured: +15-40% GET throughput).
     useExisting: true,
   });
 }

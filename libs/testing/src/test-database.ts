@@ -41,6 +41,12 @@ export async function createTestDatabase(): Promise<string> {
   }
 }
 
+/** The Redis key pattern of every queue prefix made in this run (its teardown deletes them). */
+export function runKeyPattern(template = process.env.TEST_TEMPLATE_DB ?? 'norun'): string {
+  return `{cs-test-${template.replace(/_tpl$/, '').slice(TEST_DB_PREFIX.length)}-*`;
+}
+
 export function uniqueQueuePrefix(): string {
-  return `cs-test-${randomBytes(5).toString('hex')}`;
+  const run = (process.env.TEST_TEMPLATE_DB ?? 'norun').replace(/_tpl$/, '').slice(TEST_DB_PREFIX.length);
+  return `cs-test-${run}-${randomBytes(5).toString('hex')}`;
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Registry, register as globalRegistry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -39,22 +38,7 @@ export class MetricsCollector implements OnModuleDestroy {
   /** The Prometheus text exposition, gauges refreshed first. */
   async scrape(): Promise<string> {
     await Promise.all([this.collectQueues(), this.collectOutbox()]);
-    const own = await this.metrics.registry.metrics();
-    const shared = await this.sharedMetrics();
-    return shared ? `${own.replace(/\n?$/, '\n')}${shared}` : own;
-  }
-
-  /** Metrics libs register on prom-client's global registry (e.g. reconciliation runs), minus any name we already serve. */
-  private async sharedMetrics(): Promise<string> {
-    const ours = new Set(this.metrics.registry.getMetricsAsArray().map((metric) => metric.name));
-    const extra = globalRegistry
-      .getMetricsAsArray()
-      .map((metric) => metric.name)
-      .filter((name) => !ours.has(name));
-    if (extra.length === 0) return '';
-    const shared = new Registry();
-    for (const name of extra) shared.registerMetric(globalRegistry.getSingleMetric(name)!);
-    return shared.metrics();
+    return this.metrics.registry.metrics();
   }
 
   get contentType(): string {

@@ -21,8 +21,7 @@ export interface CelarCallEvent {
 /**
  * One prom-client registry per app (not the global one, so two apps in one test process
  * do not mix their series). Counters move where things happen; gauges (queue depth,
- * outbox backlog) are set on scrape by `MetricsCollector`, which also serves what libs
- * register on prom-client's global registry (the reconciliation runs and findings).
+ * outbox backlog) are set on scrape by `MetricsCollector`.
  */
 export class MetricsService {
   readonly registry = new Registry();
@@ -90,6 +89,28 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly reconciliationRuns = new Counter({
+    name: 'reconciliation_runs_finished_total',
+    help: 'Reconciliation runs ended, by kind and final status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationFindings = new Counter({
+    name: 'reconciliation_findings_total',
+    help: 'Findings of ended reconciliation runs, by run kind and finding kind',
+    labelNames: ['kind', 'finding'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconciliationDuration = new Histogram({
+    name: 'reconciliation_run_duration_seconds',
+    help: 'Time from a reconciliation run starting to its end',
+    labelNames: ['kind'] as const,
+    buckets: [1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Known label sets start at 0, so a rate() works from the first event on.
@@ -107,6 +128,18 @@ export class MetricsService {
   /** Called by the sync processor once an attempt's outcome is known. */
   syncOperation(kind: string, outcome: string): void {
     this.syncOperations.inc({ kind, outcome });
+  }
+
+  /** Called once a reconciliation run has ended. */
+  reconciliationRunFinished(
+    run: { kind: string; status: string; startedAt: Date | null; finishedAt: Date | null },
+    findingCounts: { kind: string; count: number }[],
+  ): void {
+    this.reconciliationRuns.inc({ kind: run.kind, status: run.status });
+    for (const { kind, count } of findingCounts) this.reconciliationFindings.inc({ kind: run.kind, finding: kind }, count);
+    if (run.startedAt && run.finishedAt) {
+      this.reconciliationDuration.observe({ kind: run.kind }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
+    }
   }
 
   /** Matches CelarClient's `onCall` hook. */

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { MetricsService } from '@app/observability';
 import { bullPrefix, createRedis } from '@app/queue';
 import { BalanceReconciler } from './balance-reconciler.service';
-import { recordRunFinished } from './reconciliation.metrics';
 import { ReconciliationQueue } from './reconciliation.queue';
 import { Advance, ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { ReconciliationRunsService } from './reconciliation-runs.service';
@@ -32,6 +32,7 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     private readonly queue: ReconciliationQueue,
     private readonly balances: BalanceReconciler,
     private readonly records: RecordReconciler,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -124,7 +125,10 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     if (advance.finished) {
       const run = await this.runs.get(runId);
       if (run) {
-        recordRunFinished(run, await this.runs.findingCountsByKind(run.id));
+        this.metrics?.reconciliationRunFinished(
+          { kind: run.kind, status: run.status, startedAt: run.started_at, finishedAt: run.finished_at },
+          await this.runs.findingCountsByKind(run.id),
+        );
         this.logger.log(
           `${run.kind} run ${run.id} ${run.status}: ${run.customers_checked} checked, ${run.findings_count} finding(s), ${run.errors} error(s)`,
         );

@@ -26,6 +26,7 @@ export const SYNC_TEST_ENV: Record<string, string> = {
   SYNC_BACKOFF_MAX_MS: '400',
   OUTBOX_POLL_MS: '200',
   CELAR_TIMEOUT_MS: '2000',
+  CELAR_SETTLE_MS: '500',
   CELAR_REQUESTS_PER_SECOND: '1000',
   SYNC_CONCURRENCY: '8',
 };
@@ -208,4 +209,17 @@ export function duplicateEmails(upstream: SandboxCustomer[]): string[] {
   const counts = new Map<string, number>();
   for (const c of upstream) counts.set(c.email.toLowerCase(), (counts.get(c.email.toLowerCase()) ?? 0) + 1);
   return [...counts].filter(([, n]) => n > 1).map(([email]) => email);
+}
+
+/** Customers another client (Celar's dashboard, another app) created upstream, straight through Celar's API. */
+export async function seedUpstream(stack: SyncStack, count: number, tag: string): Promise<void> {
+  for (let i = 0; i < count; i += 100) {
+    const items = Array.from({ length: Math.min(100, count - i) }, (_, j) => customerInput(tag, i + j));
+    const res = await fetch(`${stack.sandbox.baseUrl}/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.sandbox.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(items.length === 1 ? items[0] : items),
+    });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`seeding upstream failed: ${res.status} ${await res.text()}`);
+  }
 }

@@ -89,7 +89,7 @@ describe('CelarClient', () => {
   describe('requests', () => {
     it('sends one create as an object with the Bearer key and the Idempotency-Key, and reads the documented envelope', async () => {
       handler = reply(201, { message: '1 customer(s) created successfully', customers: [customer('cr_000000000001')] });
-      const created = await client.createCustomers([input], 'key-1');
+      const created = await client.createCustomers([input], { idempotencyKey: 'key-1' });
       expect(created.map((c) => c.id)).toEqual(['cr_000000000001']);
       expect(requests[0].method).toBe('POST');
       expect(requests[0].url).toBe('/api/v1/customers');
@@ -100,31 +100,69 @@ describe('CelarClient', () => {
 
     it('sends a bulk create as an array', async () => {
       handler = reply(201, { customers: [customer('cr_000000000001'), customer('cr_000000000002')] });
-      const created = await client.createCustomers([input, { ...input, email: 'b@example.com' }], 'key-2');
+      const created = await client.createCustomers([input, { ...input, email: 'b@example.com' }], { idempotencyKey: 'key-2' });
       expect(created).toHaveLength(2);
       expect(JSON.parse(requests[0].body)).toHaveLength(2);
     });
 
     it('accepts a created customer as a bare object or a bare array', async () => {
       handler = reply(201, customer('cr_000000000003'));
-      expect((await client.createCustomers([input], 'k'))[0].id).toBe('cr_000000000003');
+      expect((await client.createCustomers([input], { idempotencyKey: 'k' }))[0].id).toBe('cr_000000000003');
       handler = reply(201, [customer('cr_000000000004')]);
-      expect((await client.createCustomers([input], 'k'))[0].id).toBe('cr_000000000004');
+      expect((await client.createCustomers([input], { idempotencyKey: 'k' }))[0].id).toBe('cr_000000000004');
     });
 
     it('keeps the unknown fields Celar returns', async () => {
       handler = reply(200, { customer: customer('cr_000000000005', { kyc_status: 'approved' }) });
-      const updated = await client.updateCustomer('cr_000000000005', { name: 'Bob' }, 'k');
-      expect(updated.kyc_status).toBe('approved');
+      const updated = await client.updateCustomer('cr_000000000005', { name: 'Bob' }, { idempotencyKey: 'k' });
+      expect(updated?.kyc_status).toBe('approved');
       expect(requests[0].method).toBe('PATCH');
       expect(JSON.parse(requests[0].body)).toEqual({ name: 'Bob' });
     });
 
     it('sends DELETE to deactivate and encodes ids in the path', async () => {
       handler = reply(200, { customer: customer('cr_0/../x', { is_active: false }) });
-      await client.deactivateCustomer('cr_0/../x', 'k');
+      await client.deactivateCustomer('cr_0/../x', { idempotencyKey: 'k' });
       expect(requests[0].method).toBe('DELETE');
       expect(requests[0].url).toBe('/api/v1/customers/cr_0%2F..%2Fx');
+    });
+
+    it.each([
+      ['204 with no body', 204, ''],
+      ['200 {}', 200, {}],
+      ['200 with a message only', 200, { message: 'Customer updated successfully' }],
+    ])('a PATCH or DELETE answered %s is a success without a customer', async (_what, status, body) => {
+      handler = (_req, res) => {
+        res.writeHead(status, status === 204 ? {} : { 'content-type': 'application/json' });
+        res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      };
+      expect(await client.updateCustomer('cr_000000000007', { name: 'Eve' }, { idempotencyKey: 'k' })).toBeNull();
+      expect(await client.deactivateCustomer('cr_000000000007', { idempotencyKey: 'k' })).toBeNull();
+    });
+
+    it('runs beforeSend just before the request leaves, and sends nothing when it throws', async () => {
+      handler = reply(200, { customer: customer('cr_000000000008') });
+      const seen: number[] = [];
+      await client.updateCustomer('cr_000000000008', { name: 'Ann' }, {
+        idempotencyKey: 'k',
+        beforeSend: async () => {
+          seen.push(requests.length);
+        },
+      });
+      expect(seen).toEqual([0]);
+      expect(requests).toHaveLength(1);
+      const refused = client.updateCustomer('cr_000000000008', { name: 'Ann' }, {
+        idempotencyKey: 'k',
+        beforeSend: () => Promise.reject(new Error('lease lost')),
+      });
+      await expect(refused).rejects.toThrow('lease lost');
+      expect(requests).toHaveLength(1);
+    });
+
+    it('sends an email filter on a list when asked', async () => {
+      handler = reply(200, { customers: [], total: 0 });
+      await client.listCustomers({ limit: 50, offset: 10, email: 'a+b@example.com' });
+      expect(requests[0].url).toBe('/api/v1/customers?limit=50&offset=10&email=a%2Bb%40example.com');
     });
 
     it('reuses the connection (keep-alive)', async () => {
@@ -217,7 +255,7 @@ describe('CelarClient', () => {
       [418, '', 'REJECTED', undefined, 'Celar answered 418'],
     ])('%i %j is %s', async (status, body, kind, celarCode, message) => {
       handler = reply(status, body);
-      const error = await failure(client.updateCustomer('cr_000000000001', { name: 'x' }, 'k'));
+      const error = await failure(client.updateCustomer('cr_000000000001', { name: 'x' }, { idempotencyKey: 'k' }));
       expect(error.kind).toBe(kind);
       expect(error.status).toBe(status);
       expect(error.celarCode).toBe(celarCode);
@@ -229,22 +267,22 @@ describe('CelarClient', () => {
       handler = reply(400, {
         error: { code: 'customer_rejected', message: 'refused', details: [{ index: 2, field: 'email' }, { index: 0 }, { index: 2 }, { field: 'x' }] },
       });
-      const bulk = await failure(client.createCustomers([input, { ...input, email: 'b@example.com' }, { ...input, email: 'c@example.com' }], 'k'));
+      const bulk = await failure(client.createCustomers([input, { ...input, email: 'b@example.com' }, { ...input, email: 'c@example.com' }], { idempotencyKey: 'k' }));
       expect(bulk).toMatchObject({ kind: 'REJECTED', message: 'refused', itemIndexes: [0, 2] });
       handler = reply(422, { message: 'invalid', errors: [{ message: 'no index here' }] });
-      expect((await failure(client.createCustomers([input], 'k'))).itemIndexes).toBeUndefined();
+      expect((await failure(client.createCustomers([input], { idempotencyKey: 'k' }))).itemIndexes).toBeUndefined();
     });
 
     it.each([408, 425])('%i is transient, and Celar did not act', async (status) => {
       handler = reply(status, { error: 'slow down' });
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       expect(error.kind).toBe('TRANSIENT');
       expect(error.outcomeUnknown).toBe(false);
     });
 
     it.each([500, 502, 503, 504])('%i is transient, and Celar may have acted', async (status) => {
       handler = reply(status, '<html>Bad gateway</html>', { 'content-type': 'text/html' });
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       expect(error.kind).toBe('TRANSIENT');
       expect(error.outcomeUnknown).toBe(true);
       expect(error.message).toBe('<html>Bad gateway</html>');
@@ -273,19 +311,19 @@ describe('CelarClient', () => {
 
     it('a success it cannot read is transient with an unknown outcome', async () => {
       handler = reply(201, 'created!', { 'content-type': 'text/plain' });
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       expect(error).toMatchObject({ kind: 'TRANSIENT', code: 'invalid_response', outcomeUnknown: true });
     });
 
     it('a timeout is transient with an unknown outcome', async () => {
       handler = () => undefined; // never answers
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       expect(error).toMatchObject({ kind: 'TRANSIENT', code: 'timeout', outcomeUnknown: true });
     });
 
     it('a connection cut after the request was sent is transient with an unknown outcome', async () => {
       handler = (_req, res) => res.socket?.destroy();
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       expect(error).toMatchObject({ kind: 'TRANSIENT', code: 'network_error', outcomeUnknown: true });
       expect(calls.at(-1)?.status).toBe('network_error');
     });
@@ -296,14 +334,14 @@ describe('CelarClient', () => {
       const port = (closed.address() as AddressInfo).port;
       await new Promise((resolve) => closed.close(resolve));
       const other = new CelarClient({ baseUrl: `http://127.0.0.1:${port}/api/v1`, apiKey: API_KEY, timeoutMs: 300 });
-      const error = await failure(other.createCustomers([input], 'k'));
+      const error = await failure(other.createCustomers([input], { idempotencyKey: 'k' }));
       other.close();
       expect(error).toMatchObject({ kind: 'TRANSIENT', code: 'network_error', outcomeUnknown: false });
     });
 
     it('never carries the key or the request body in the error', async () => {
       handler = (_req, res) => res.socket?.destroy();
-      const error = await failure(client.createCustomers([input], 'k'));
+      const error = await failure(client.createCustomers([input], { idempotencyKey: 'k' }));
       const seen = JSON.stringify({ ...error, message: error.message, stack: error.stack });
       expect(seen).not.toContain(API_KEY);
       expect(seen).not.toContain('P87126345B');

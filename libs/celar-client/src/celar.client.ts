@@ -34,14 +34,26 @@ export interface CelarClientOptions {
   onCall?: (call: CelarCallInfo) => void;
 }
 
+/** Options of one mutation. */
+export interface CelarWriteOptions {
+  idempotencyKey: string;
+  /**
+   * Runs once the request has its budget slot, just before it leaves; if it throws, nothing is
+   * sent. The sync engine records the attempt (and its settle fence) here, so the record says
+   * when the request really left, however long the budget made it wait.
+   */
+  beforeSend?: () => Promise<void>;
+}
+
 interface CallSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Templated, for metrics: `GET /customers/:id`. */
   route: string;
   path: string;
   json?: unknown;
-  searchParams?: Record<string, number>;
+  searchParams?: Record<string, string | number>;
   idempotencyKey?: string;
+  beforeSend?: () => Promise<void>;
 }
 
 /**
@@ -83,14 +95,14 @@ export class CelarClient {
   }
 
   /** POST /customers: one object for a single customer, an array for a bulk; the created customers in input order. */
-  async createCustomers(inputs: CelarCustomerInput[], idempotencyKey: string): Promise<CelarCustomer[]> {
+  async createCustomers(inputs: CelarCustomerInput[], options: CelarWriteOptions): Promise<CelarCustomer[]> {
     if (inputs.length === 0) return [];
     const { status, text } = await this.call({
       method: 'POST',
       route: 'POST /customers',
       path: 'customers',
       json: inputs.length === 1 ? inputs[0] : inputs,
-      idempotencyKey,
+      ...options,
     });
     const customers = readCreatedCustomers(parseJson(text));
     if (!customers || customers.length !== inputs.length) throw invalidResponse('created customers', status);
@@ -104,42 +116,44 @@ export class CelarClient {
     return customer;
   }
 
-  /** One page, newest first. `total` is null when Celar does not say; page until a short page. */
+  /**
+   * One page, in whatever order Celar lists. It may hold fewer than `limit` items without being
+   * the last, and `total` is null when Celar does not say: only an empty page (or offset >= total)
+   * ends a scan. `email` is sent as a filter Celar may ignore: callers check every item.
+   */
   async listCustomers(query: CelarListQuery): Promise<CelarCustomerPage> {
     const { status, text } = await this.call({
       method: 'GET',
       route: 'GET /customers',
       path: 'customers',
-      searchParams: { limit: query.limit, offset: query.offset },
+      searchParams: { limit: query.limit, offset: query.offset, ...(query.email ? { email: query.email } : {}) },
     });
     const page = readCustomerPage(parseJson(text), query);
     if (!page) throw invalidResponse('customer list', status);
     return page;
   }
 
-  async updateCustomer(id: string, patch: CelarCustomerPatch, idempotencyKey: string): Promise<CelarCustomer> {
-    const { status, text } = await this.call({
+  /** The updated customer, or null for a success that does not carry it (204, `{}`, `{"message"}`). */
+  async updateCustomer(id: string, patch: CelarCustomerPatch, options: CelarWriteOptions): Promise<CelarCustomer | null> {
+    const { text } = await this.call({
       method: 'PATCH',
       route: 'PATCH /customers/:id',
       path: `customers/${encodeURIComponent(id)}`,
       json: patch,
-      idempotencyKey,
+      ...options,
     });
-    const customer = readCustomer(parseJson(text));
-    if (!customer) throw invalidResponse('updated customer', status);
-    return customer;
+    return readCustomer(parseJson(text)) ?? null;
   }
 
-  async deactivateCustomer(id: string, idempotencyKey: string): Promise<CelarCustomer> {
-    const { status, text } = await this.call({
+  /** The deactivated customer, or null for a success that does not carry it (204, `{}`, `{"message"}`). */
+  async deactivateCustomer(id: string, options: CelarWriteOptions): Promise<CelarCustomer | null> {
+    const { text } = await this.call({
       method: 'DELETE',
       route: 'DELETE /customers/:id',
       path: `customers/${encodeURIComponent(id)}`,
-      idempotencyKey,
+      ...options,
     });
-    const customer = readCustomer(parseJson(text));
-    if (!customer) throw invalidResponse('deactivated customer', status);
-    return customer;
+    return readCustomer(parseJson(text)) ?? null;
   }
 
   /** The balance as Celar's exact decimal text, even when Celar sent a JSON number. */
@@ -162,6 +176,8 @@ export class CelarClient {
 
   private async call(spec: CallSpec): Promise<{ status: number; text: string }> {
     await this.options.budget?.take();
+    // Not sent when the caller cannot record it first.
+    await spec.beforeSend?.();
     const started = performance.now();
     let status: number | 'network_error' = 'network_error';
     try {

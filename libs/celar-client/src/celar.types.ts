@@ -72,4 +72,6 @@ export interface CelarCallInfo {
 export interface CelarListQuery {
   limit: number;
   offset: number;
+  /** A filter Celar's docs do not name: it may be ignored, so every item returned must be checked. */
+  email?: string;
 }

@@ -17,6 +17,8 @@ export interface AppConfig {
     /** Global budget of Celar requests per second, shared by every worker process. */
     requestsPerSecond: number;
     timeoutMs: number;
+    /** How long after the client gave up on a request Celar may still act on it. */
+    settleMs: number;
   };
   appApiKeys: string[];
   adminApiKeys: string[];
@@ -30,6 +32,8 @@ export interface AppConfig {
     /** How long an enqueued operation may stay unfinished before the relay enqueues it again (lost job). */
     resweepAfterMs: number;
     pollMs: number;
+    /** How long a drain holds a customer unless it renews: a holder that died frees it after this. */
+    leaseMs: number;
   };
   logLevel: string;
   shutdownTimeoutMs: number;
@@ -54,6 +58,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): AppConfig 
       apiKey: read.matching('CELAR_API_KEY', /^\S+$/, 'a non-empty key without spaces'),
       requestsPerSecond: read.integer('CELAR_REQUESTS_PER_SECOND', 1, 10_000, '20'),
       timeoutMs: read.integer('CELAR_TIMEOUT_MS', 100, 120_000, '10000'),
+      settleMs: read.integer('CELAR_SETTLE_MS', 0, 3_600_000, '30000'),
     },
     appApiKeys: read.keyList('API_KEYS'),
     adminApiKeys: read.keyList('ADMIN_API_KEYS'),
@@ -66,6 +71,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): AppConfig 
       backoffMaxMs: read.integer('SYNC_BACKOFF_MAX_MS', 1, 86_400_000, '60000'),
       resweepAfterMs: read.integer('SYNC_RESWEEP_AFTER_MS', 1000, 86_400_000, '60000'),
       pollMs: read.integer('OUTBOX_POLL_MS', 50, 60_000, '1000'),
+      leaseMs: read.integer('SYNC_LEASE_MS', 1000, 600_000, '60000'),
     },
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 100, 600_000, '10000'),

@@ -40,6 +40,14 @@ export class CustomerOperation {
   @Column({ name: 'first_attempt_at', type: 'timestamptz', nullable: true })
   firstAttemptAt: Date | null;
 
+  /** Some attempt not yet proven absent upstream may have acted (sticky until a settled lookup or read-back). */
+  @Column({ name: 'in_doubt', type: 'boolean', default: false })
+  inDoubt: boolean;
+
+  /** When the last attempt's request left (recorded just before it did). */
+  @Column({ name: 'last_sent_at', type: 'timestamptz', nullable: true })
+  lastSentAt: Date | null;
+
   @Column({ name: 'enqueued_at', type: 'timestamptz', nullable: true })
   enqueuedAt: Date | null;
 

@@ -78,6 +78,21 @@ export class Customer {
   @Column({ name: 'celar_raw', type: 'jsonb', nullable: true })
   celarRaw: Record<string, unknown> | null;
 
+  /** Celar's KYC state as last seen (e.g. pending, approved, pending_update); read-only for clients. */
+  @Column({ name: 'kyc_status', type: 'text', nullable: true })
+  kycStatus: string | null;
+
+  /** The drain holding this customer (a lease, renewed while it works; see CustomerOperationsRepository). */
+  @Column({ name: 'lease_token', type: 'uuid', nullable: true })
+  leaseToken: string | null;
+
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil: Date | null;
+
+  /** Nothing for this customer is sent to Celar before then: an earlier request may still act upstream. */
+  @Column({ name: 'settle_until', type: 'timestamptz', nullable: true })
+  settleUntil: Date | null;
+
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
 

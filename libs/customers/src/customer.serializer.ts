@@ -21,6 +21,7 @@ export interface CustomerResponse {
   sync_status: SyncStatus;
   sync_error: SyncError | null;
   last_synced_at: string | null;
+  kyc_status: string | null;
 }
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -47,5 +48,6 @@ export function toCustomerResponse(customer: Customer): CustomerResponse {
     sync_status: customer.syncStatus,
     sync_error: customer.syncError,
     last_synced_at: iso(customer.lastSyncedAt),
+    kyc_status: customer.kycStatus ?? null,
   };
 }

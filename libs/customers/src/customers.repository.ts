@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
 import { Customer, SyncStatus } from './customer.entity';
 import { OperationKind } from './customer-operation.entity';
+import { OUTBOX_CHANNEL } from './customer-operations.repository';
 
 /** One database transaction; statements return their rows (also for UPDATE ... RETURNING). */
 export class Tx {
@@ -20,7 +21,7 @@ const CUSTOMER_COLUMNS = `id, celar_id AS "celarId", psp_id AS "pspId", type, na
   verification_document AS "verificationDocument", incorporation_certificate AS "incorporationCertificate",
   is_active AS "isActive", sync_status AS "syncStatus", sync_error AS "syncError", last_synced_at AS "lastSyncedAt",
   last_op_seq AS "lastOpSeq", celar_created_at AS "celarCreatedAt", celar_updated_at AS "celarUpdatedAt",
-  deactivated_at AS "deactivatedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  kyc_status AS "kycStatus", deactivated_at AS "deactivatedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const toCustomer = (row: object): Customer => Object.assign(new Customer(), row);
 
@@ -175,7 +176,7 @@ export class CustomersRepository {
          FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
          ORDER BY x.ord
        )
-       SELECT pg_notify('customer_operations', '')`,
+       SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
       [JSON.stringify(operations.map((op, ord) => ({ ord, ...op }))), requestId],
     );
   }
@@ -225,7 +226,7 @@ export class CustomersRepository {
 
   /** Wakes the sync engine's relay at commit (it also polls); insertOperations does it too. */
   async notifyOperations(tx: Tx): Promise<void> {
-    await tx.rows(`SELECT pg_notify('customer_operations', '')`);
+    await tx.rows(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
   }
 
   /** Held until the transaction ends: a second request with the same key finds it taken. */

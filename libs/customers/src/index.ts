@@ -14,3 +14,13 @@ export { CUSTOMER_TYPES, DOCUMENT_TYPES, documentTypeFits, CreateCustomerDto, Up
 export { validateCreateBody, validatePatchBody, MAX_BULK } from './customer-validation';
 export type { NewCustomerInput, CustomerPatch } from './customer-validation';
 export { parseListQuery, SYNC_STATUSES } from './customer-list.query';
+export { CustomerOperationsRepository, LeaseLostError, OUTBOX_CHANNEL } from './customer-operations.repository';
+export type {
+  AttemptOutcome,
+  ClaimedOperation,
+  CreatedUpstream,
+  DrainCustomer,
+  OperationError,
+  SyncOperation,
+  UpstreamRecord,
+} from './customer-operations.repository';

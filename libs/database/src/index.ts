@@ -2,3 +2,4 @@ export { DatabaseModule } from './database.module';
 export { dataSourceOptions } from './data-source-options';
 export { MIGRATIONS } from './migrations';
 export { ensureDatabase, runMigrations } from './migrate';
+export { Sql, inTransaction, queryRows } from './sql';

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CelarApiError, CelarClient } from '@app/celar-client';
+import { asCelarError, CelarApiError, CelarClient, describeCelarError, withCelarRetry } from '@app/celar-client';
 import { BalanceObservation, DECIMAL_TEXT, isZero, recordBalances, signed } from './balance-store';
-import { asCelarError, describeCelarError, withCelarRetry } from './celar-retry';
 import { mapLimit } from './concurrency';
 import { BALANCE_CHUNK_SIZE, FETCH_CONCURRENCY } from './reconciliation.constants';
 import { Advance, ChunkRow, ReconciliationRunsRepository } from './reconciliation-runs.repository';

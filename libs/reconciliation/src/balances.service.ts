@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError } from '@app/common';
-import { CelarClient } from '@app/celar-client';
+import { asCelarError, CelarClient, describeCelarError, withCelarRetry } from '@app/celar-client';
 import { DECIMAL_TEXT, recordBalances } from './balance-store';
-import { asCelarError, describeCelarError, withCelarRetry } from './celar-retry';
 import { isUuid } from './reconciliation-runs.repository';
 import { BalanceView } from './reconciliation.types';
 

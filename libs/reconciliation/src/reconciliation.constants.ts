@@ -11,10 +11,6 @@ export const CONFIRM_CHUNK_SIZE = 100;
 export const CHUNK_CONCURRENCY = 6;
 /** Celar calls in flight within one chunk. */
 export const FETCH_CONCURRENCY = 16;
-/** Tries of a call Celar answered with a transient error before the customer counts as failed. */
-export const TRANSIENT_ATTEMPTS = 3;
-/** 429s waited out for one call before giving up on it. */
-export const RATE_LIMITED_WAITS = 20;
 /** How often the watchdog looks for runs a lost job left behind. */
 export const WATCHDOG_EVERY_MS = 30_000;
 /** BullMQ lock of a chunk job; a killed worker's chunk is taken over this long (plus a stalled check) after its death. */

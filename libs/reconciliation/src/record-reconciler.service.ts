@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { CelarClient, CelarCustomer, CelarCustomerPage } from '@app/celar-client';
-import { asCelarError, describeCelarError, withCelarRetry } from './celar-retry';
+import { asCelarError, CelarClient, CelarCustomer, CelarCustomerPage, describeCelarError, withCelarRetry } from '@app/celar-client';
 import { mapLimit } from './concurrency';
 import { classifyUnknown, compareRecord, DocumentField, MirrorRecord } from './record-compare';
 import { FETCH_CONCURRENCY, RECORD_PAGE_SIZE } from './reconciliation.constants';

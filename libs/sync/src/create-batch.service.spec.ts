@@ -1,5 +1,7 @@
 import { CelarApiError, CelarCustomer } from '@app/celar-client';
 import { bulkIdempotencyKey, matchCreated } from './create-batch.service';
+import { holdsPatch } from './customer-sync.service';
+import { mustSettle, retryLater } from './sync-retry';
 
 const created = (id: string, email?: string) => ({ id, ...(email === undefined ? {} : { email }) }) as unknown as CelarCustomer;
 
@@ -42,5 +44,39 @@ describe('bulkIdempotencyKey', () => {
     expect(bulkIdempotencyKey([...keys])).toBe(key);
     expect(bulkIdempotencyKey([keys[1], keys[0]])).not.toBe(key);
     expect(bulkIdempotencyKey([...keys, '0e6e3b1e-1111-4aaa-8bbb-333344445555'])).not.toBe(key);
+  });
+});
+
+describe('holdsPatch (read-back after doubt)', () => {
+  const current = { id: 'cr_1', name: 'Ann', email: 'Ann@Example.com', wallet_address: '0xAbC', address: null } as unknown as CelarCustomer;
+
+  it('is true when Celar holds every patched value (emails and wallets without case, missing equals empty)', () => {
+    expect(holdsPatch(current, { name: 'Ann', email: 'ann@example.com', wallet_address: '0xabc', address: '' })).toBe(true);
+  });
+
+  it('is false when any value differs', () => {
+    expect(holdsPatch(current, { name: 'Ann', email: 'ann@example.com', document_type: 'passport' })).toBe(false);
+    expect(holdsPatch(current, { name: 'ann' })).toBe(false);
+  });
+});
+
+describe('retryLater', () => {
+  const settings = { backoffBaseMs: 10, backoffMaxMs: 100, settleMs: 30_000 };
+
+  it('waits out the settle time after an answer the client gave up on, or a 5xx', () => {
+    const timeout = new CelarApiError('TRANSIENT', 'slow', { code: 'timeout', outcomeUnknown: true });
+    const gateway = new CelarApiError('TRANSIENT', 'bad gateway', { status: 502, outcomeUnknown: true });
+    expect(mustSettle(timeout) && mustSettle(gateway)).toBe(true);
+    expect(retryLater(timeout, 1, settings).notBeforeMs).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('does not wait for an answer Celar gave (an unreadable 2xx, a 429, a refused connection)', () => {
+    const unreadable = new CelarApiError('TRANSIENT', 'odd', { code: 'invalid_response', outcomeUnknown: true });
+    const limited = new CelarApiError('RATE_LIMITED', 'slow down', { status: 429, retryAfterMs: 50 });
+    const refused = new CelarApiError('TRANSIENT', 'down', { code: 'network_error', outcomeUnknown: false });
+    for (const error of [unreadable, limited, refused]) {
+      expect(mustSettle(error)).toBe(false);
+      expect(retryLater(error, 3, settings).notBeforeMs).toBeLessThanOrEqual(100);
+    }
   });
 });

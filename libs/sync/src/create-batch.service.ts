@@ -1,23 +1,23 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, Optional } from '@nestjs/common';
-import { QueryRunner } from 'typeorm';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerInput } from '@app/celar-client';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { AttemptOutcome, CustomerOperationsRepository, SyncOperation } from '@app/customers';
 import { MetricsService } from '@app/observability';
-import { isPermanent, mayHaveActed, maybeActedBefore, operationError, retryOutcome } from './operation-attempts';
-import { CustomerSyncState, SyncOperation, SyncOperationsRepository } from './sync-operations.repository';
-import { findManyCreatedUpstream } from './upstream-create.lookup';
+import { createConflictError, operationError, retryOutcome, upstreamRecord } from './operation-attempts';
+import { mustSettle, retryLater } from './sync-retry';
+import { findCreatedUpstream } from './upstream-create.lookup';
 
-/** Most customers in one POST /customers (issue #5: Celar takes up to 100 per bulk call). */
+/** Most customers in one POST /customers (Celar takes up to 100 per bulk call). */
 export const MAX_BULK_CREATE = 100;
-/** Candidates tried for one bulk: other drains may hold some of them. */
+/** Candidates leased for one bulk: some may turn out to share an email. */
 const PEER_CANDIDATES = MAX_BULK_CREATE + 50;
 
 const CREATE_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address'] as const;
 
 /**
  * stopped: the worker is shutting down; the create was left pending for a later drain.
- * wait: it would go alone while other creates are pending (held by other drains): better sent
- * with them by a later drain.
+ * wait: it would go alone while other creates are pending: better sent with them shortly.
  */
 export type CreateOutcome = 'applied' | 'failed' | 'stopped' | 'wait';
 
@@ -25,174 +25,184 @@ export interface CreateOptions {
   stopping: () => boolean;
   /** May answer 'wait' instead of sending a create alone (the job waits at most once). */
   mayWait: boolean;
+  /** Renews the drain's leases (called during long lookups). */
+  keepAlive: () => void;
 }
 
 interface PendingCreate {
   customerId: string;
   op: SyncOperation;
   input: CelarCustomerInput;
-  /** An earlier attempt may have created it upstream: look before sending again. */
-  uncertain: boolean;
+  /** An earlier attempt may have made it upstream: look before sending again. */
+  inDoubt: boolean;
   /** operations.attempts, the attempt in hand included. */
   attempt: number;
-  firstAttemptAt: Date;
 }
 
 /**
  * Sends creates that are pending together, for different customers, as bulk calls.
  *
- * The drain whose customer's next operation is a create also takes, under the same advisory
- * locks a drain takes, up to 99 other customers whose next operation is a pending create, and
- * sends them all in one POST /customers; Celar answers the customers in request order (each
- * checked by email). Those customers' later operations stay with their own jobs, which find the
- * create done. Every rule of a single create holds for each item: the attempt is recorded before
- * the request leaves; creates that may have taken effect are looked for upstream first (one scan
- * of the list for the whole batch); a refusal fails only the refused customer, found by sending
- * the items of a refused bulk alone (those Celar's error names, or all of them).
+ * The drain whose customer's next operation is a create also leases up to 99 other customers
+ * whose next operation is a settled pending create, and sends them in one POST /customers.
+ * Every rule of a single create holds for each item: the attempt and its settle fence are
+ * recorded before the request leaves; creates in doubt are looked for upstream first (one lookup
+ * for the whole batch), and only once settled; a refusal fails only the refused customer.
  */
 @Injectable()
 export class CreateBatchService {
   private readonly logger = new Logger(CreateBatchService.name);
 
   constructor(
-    private readonly repository: SyncOperationsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: CustomerOperationsRepository,
     private readonly celar: CelarClient,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /**
-   * Applies `op`, the next operation of `customer` (locked by the caller, not yet linked to
-   * Celar), with the other pending creates it can take. Resolves once `op` is done or refused
-   * for good; throws the CelarApiError that left it pending otherwise.
+   * Applies `op`, the next operation of the leased customer (not yet linked to Celar), with the
+   * other pending creates it can take. Resolves once `op` is done or refused for good; throws a
+   * RetryLaterError when it stays pending.
    */
-  async apply(runner: QueryRunner, customer: CustomerSyncState, op: SyncOperation, options: CreateOptions): Promise<CreateOutcome> {
-    const leader = pendingCreate(customer.id, op);
+  async apply(token: string, customerId: string, op: SyncOperation, options: CreateOptions): Promise<CreateOutcome> {
+    const leader = pendingCreate(op);
     const isolated = op.lastError?.alone === true;
-    const peers = isolated ? [] : await this.lockPeers(runner, leader);
+    const peers = isolated ? [] : await this.leasePeers(token, leader);
     try {
       // Drains that start together each hold their own customer, so one may find every other
       // pending create held: rather than a call for one customer, it comes back shortly, when one
       // drain can take them all. Only a create never attempted, and once per job.
       if (!isolated && peers.length === 0 && options.mayWait && op.attempts === 0) {
-        if (await this.repository.otherCreatesPending(runner, customer.id)) return 'wait';
+        if (await this.repository.otherCreatesPending(customerId)) return 'wait';
       }
-      const { settled, errors } = await this.applyTogether(runner, [leader, ...peers], options.stopping);
+      const { settled, errors } = await this.applyTogether(token, [leader, ...peers], options);
       const error = errors.get(op.id);
-      if (error) throw error;
+      if (error) throw retryLater(error, leader.attempt, this.retrySettings());
       return settled.get(op.id) ?? 'stopped';
     } finally {
-      // An unlock that fails leaves the drain's connection in doubt: the drain destroys it.
-      await this.repository.unlockCustomers(runner, peers.map((peer) => peer.customerId));
+      await this.repository.releaseLeases(token, peers.map((peer) => peer.customerId));
     }
   }
 
-  /** Other customers' creates, locked on this connection; at most one customer per email. */
-  private async lockPeers(runner: QueryRunner, leader: PendingCreate): Promise<PendingCreate[]> {
-    const locked = await this.repository.lockCreatePeers(runner, leader.customerId, PEER_CANDIDATES);
+  /** Other customers' creates, leased to this drain; at most one customer per email. */
+  private async leasePeers(token: string, leader: PendingCreate): Promise<PendingCreate[]> {
+    const leased = await this.repository.leaseCreatePeers(token, leader.customerId, PEER_CANDIDATES, leaseMs(this.config));
     const emails = new Set([leader.input.email.toLowerCase()]);
     const peers: PendingCreate[] = [];
     const extra: string[] = [];
-    for (const op of locked) {
+    for (const op of leased) {
       const email = typeof op.payload.email === 'string' ? op.payload.email.toLowerCase() : '';
-      // Celar refuses a bulk that repeats an email, and answers are checked by email.
-      if (peers.length < MAX_BULK_CREATE - 1 && email && !emails.has(email)) {
+      // Celar refuses a bulk that repeats an email, and answers are matched by email.
+      if (op.kind === 'create' && op.status === 'pending' && peers.length < MAX_BULK_CREATE - 1 && email && !emails.has(email)) {
         emails.add(email);
-        peers.push(pendingCreate(op.customerId, op));
+        peers.push(pendingCreate(op));
       } else {
         extra.push(op.customerId);
       }
     }
-    // Should this fail, the drain destroys its connection, which frees every lock it holds.
-    await this.repository.unlockCustomers(runner, extra);
+    await this.repository.releaseLeases(token, extra);
     return peers;
   }
 
   /**
-   * The batch's requests: first everything not found upstream, in one call; then, if Celar
-   * refused that bulk, its items again, isolated. Returns each settled operation's outcome, and
-   * the error that left each unsettled one pending. Throws when nothing more should be sent now.
+   * The batch's requests: the whole batch first; if Celar refuses a bulk, its items again (those
+   * it named alone, the rest together). Before each request, items in doubt are looked for
+   * upstream. Returns each settled create's outcome and the error that left each other pending.
    */
   private async applyTogether(
-    runner: QueryRunner,
+    token: string,
     batch: PendingCreate[],
-    stopping: () => boolean,
+    options: CreateOptions,
   ): Promise<{ settled: Map<string, 'applied' | 'failed'>; errors: Map<string, CelarApiError> }> {
     const settled = new Map<string, 'applied' | 'failed'>();
     const errors = new Map<string, CelarApiError>();
-    await this.startAttempts(runner, batch);
-    const unsent = await this.adoptCreatedEarlier(runner, batch, settled);
-    const requests: PendingCreate[][] = unsent.length > 0 ? [unsent] : [];
+    const requests: PendingCreate[][] = [batch];
     for (let n = 0; n < requests.length; n++) {
-      const group = requests[n];
-      if (n > 0) {
-        if (stopping()) break;
-        await this.startAttempts(runner, group);
+      if (n > 0 && options.stopping()) break;
+      let group = requests[n];
+      try {
+        group = await this.adoptCreatedEarlier(token, group, settled, options.keepAlive);
+      } catch (error) {
+        if (!(error instanceof CelarApiError)) throw error;
+        // Nothing was sent; what was in doubt stays so.
+        for (const item of group) errors.set(item.op.id, error);
+        this.count(group, retryOutcome(error));
+        continue;
       }
-      const error = await this.send(runner, group);
-      const sentBefore = group.some((item) => item.attempt > 1);
+      if (group.length === 0) continue;
+      const error = await this.send(token, group);
       if (!error) {
         for (const item of group) settled.set(item.op.id, 'applied');
-      } else if (isPermanent(error, sentBefore) && group.length > 1) {
-        requests.push(...(await this.isolateRefused(runner, group, error)));
-      } else if (isPermanent(error, sentBefore)) {
-        await this.refuse(runner, group[0], error);
+        continue;
+      }
+      if ((error.kind === 'REJECTED' || error.kind === 'CONFLICT') && group.length > 1) {
+        requests.push(...(await this.splitRefused(token, group, error)));
+      } else if (error.kind === 'REJECTED' || error.kind === 'CONFLICT' || error.kind === 'NOT_FOUND') {
+        await this.refuse(token, group[0], error);
         settled.set(group[0].op.id, 'failed');
       } else {
-        // The lookup made every earlier attempt certain: only this request's outcome is in doubt.
-        await this.recordErrors(runner, group, error, () => mayHaveActed(error, sentBefore));
+        const outcomes = group.map((item) => this.outcome(item, error, mustSettle(error) || error.outcomeUnknown));
+        await this.repository.recordAttempts(token, outcomes, mustSettle(error) ? this.config.celar.settleMs : null);
         this.count(group, retryOutcome(error));
         for (const item of group) errors.set(item.op.id, error);
         // A 429 or a refused key concerns every request: stop here (the caller's job reacts to it).
-        if (error.kind !== 'TRANSIENT') throw error;
+        if (error.kind !== 'TRANSIENT') break;
       }
     }
     return { settled, errors };
   }
 
-  /** Creates an earlier attempt may have made upstream: one scan of Celar's list for all of them. */
+  /**
+   * Creates in doubt (settled by now): one lookup for all of them. Found ones are linked and
+   * done; the others are absent for good, and go out with the rest. Throws when the lookup fails.
+   */
   private async adoptCreatedEarlier(
-    runner: QueryRunner,
-    batch: PendingCreate[],
+    token: string,
+    group: PendingCreate[],
     settled: Map<string, 'applied' | 'failed'>,
+    keepAlive: () => void,
   ): Promise<PendingCreate[]> {
-    const uncertain = batch.filter((item) => item.uncertain);
-    if (uncertain.length === 0) return batch;
-    let found: (CelarCustomer | null)[];
-    try {
-      found = await findManyCreatedUpstream(this.celar, {
-        customers: uncertain.map((item) => ({ email: item.input.email, taxId: item.input.tax_id ?? null })),
-        firstAttemptAt: new Date(Math.min(...uncertain.map((item) => item.firstAttemptAt.getTime()))),
-        isLinked: (celarId) => this.repository.isLinked(runner, celarId),
-      });
-    } catch (error) {
-      if (error instanceof CelarApiError) {
-        // No create was sent: what was uncertain stays so, the rest stays certain.
-        await this.recordErrors(runner, batch, error, (item) => item.uncertain);
-        this.count(batch, retryOutcome(error));
-      }
-      throw error;
-    }
-    const adopted = uncertain.flatMap((item, i) => (found[i] ? [{ item, upstream: found[i] }] : []));
+    const doubtful = group.filter((item) => item.inDoubt);
+    if (doubtful.length === 0) return group;
+    const found = await findCreatedUpstream(
+      this.celar,
+      doubtful.map((item) => ({
+        email: item.input.email,
+        taxId: item.input.tax_id ?? null,
+        type: item.input.type,
+        country: item.input.country,
+        firstAttemptAt: item.op.firstAttemptAt ?? new Date(0),
+      })),
+      { linked: (ids) => this.repository.linkedCelarIds(ids), onPage: keepAlive },
+    );
+    const adopted = doubtful.flatMap((item, i) => (found[i] ? [{ item, upstream: found[i] }] : []));
     if (adopted.length > 0) {
       await this.repository.completeCreates(
-        runner,
-        adopted.map(({ item, upstream }) => ({ customerId: item.customerId, operationId: item.op.id, upstream })),
+        token,
+        adopted.map(({ item, upstream }) => ({ customerId: item.customerId, operationId: item.op.id, upstream: upstreamRecord(upstream) })),
       );
       for (const { item } of adopted) settled.set(item.op.id, 'applied');
       this.count(adopted.map(({ item }) => item), 'synced');
       const links = adopted.map(({ item, upstream }) => `${item.customerId} -> ${upstream.id}`).join(', ');
       this.logger.log(`adopted ${adopted.length} customer(s) created upstream by an earlier attempt: ${links}`);
     }
-    return batch.filter((item) => !settled.has(item.op.id));
+    for (const item of doubtful) item.inDoubt = false;
+    return group.filter((item) => !settled.has(item.op.id));
   }
 
-  /** One POST /customers for the group; its customers completed on success. Returns Celar's error otherwise. */
-  private async send(runner: QueryRunner, group: PendingCreate[]): Promise<CelarApiError | undefined> {
+  /** One POST /customers for the group, recorded just before it leaves; its customers completed on success. */
+  private async send(token: string, group: PendingCreate[]): Promise<CelarApiError | undefined> {
     let matched: CelarCustomer[];
     try {
       const created = await this.celar.createCustomers(
         group.map((item) => item.input),
-        bulkIdempotencyKey(group.map((item) => item.op.idempotencyKey)),
+        {
+          idempotencyKey: bulkIdempotencyKey(group.map((item) => item.op.idempotencyKey)),
+          beforeSend: async () => {
+            const started = await this.repository.startAttempts(token, group.map((item) => item.op.id), fenceMs(this.config));
+            for (const item of group) item.attempt = started.get(item.op.id)?.attempts ?? item.attempt + 1;
+          },
+        },
       );
       matched = matchCreated(group.map((item) => item.input.email), created);
     } catch (error) {
@@ -200,59 +210,48 @@ export class CreateBatchService {
       throw error;
     }
     await this.repository.completeCreates(
-      runner,
-      group.map((item, i) => ({ customerId: item.customerId, operationId: item.op.id, upstream: matched[i] })),
+      token,
+      group.map((item, i) => ({ customerId: item.customerId, operationId: item.op.id, upstream: upstreamRecord(matched[i]) })),
     );
     this.count(group, 'synced');
     return undefined;
   }
 
   /**
-   * Celar refused a bulk as a whole (nothing was created). If its error names items, those are
-   * sent alone and the others together again; otherwise every item is sent alone. Items sent
-   * alone are marked so, and are never gathered into a bulk again.
+   * Celar refused a bulk. Items its error names go alone; the others together again. A bulk
+   * refused with 409 created nothing (the contract); after another refusal Celar may have created
+   * the items it did not name (a partial bulk), so those are looked for before being sent again.
+   * With no item named, every item goes alone.
    */
-  private async isolateRefused(runner: QueryRunner, group: PendingCreate[], error: CelarApiError): Promise<PendingCreate[][]> {
+  private async splitRefused(token: string, group: PendingCreate[], error: CelarApiError): Promise<PendingCreate[][]> {
     const named = new Set(error.itemIndexes ?? []);
     const hinted = named.size > 0 && named.size < group.length && [...named].every((i) => i < group.length);
     const alone = hinted ? group.filter((_, i) => named.has(i)) : group;
     const rest = hinted ? group.filter((_, i) => !named.has(i)) : [];
-    await this.recordErrors(runner, alone, error, () => false, true);
-    await this.recordErrors(runner, rest, error, () => false);
+    const maybeCreated = (item: PendingCreate) => error.kind !== 'CONFLICT' && !(hinted && alone.includes(item));
+    const outcomes = group.map((item) => this.outcome(item, error, maybeCreated(item), alone.includes(item)));
+    // Celar answered: nothing of this request acts later, so no settle wait.
+    await this.repository.recordAttempts(token, outcomes, null);
+    for (const item of group) item.inDoubt = maybeCreated(item);
     const again = rest.length > 0 ? `, ${rest.length} together again` : '';
     this.logger.log(`Celar refused a bulk of ${group.length} creates (${error.code}): ${alone.length} sent alone${again}`);
     return [...(rest.length > 0 ? [rest] : []), ...alone.map((item) => [item])];
   }
 
-  /** Refused on its own: only this customer is failed, with Celar's reason. */
-  private async refuse(runner: QueryRunner, item: PendingCreate, error: CelarApiError): Promise<void> {
-    await this.repository.fail(runner, item.customerId, [item.op.id], operationError(error, item.attempt, false));
+  /** Refused on its own: only this customer is failed, with Celar's reason (409: upstream_conflict). */
+  private async refuse(token: string, item: PendingCreate, error: CelarApiError): Promise<void> {
+    const record = error.kind === 'CONFLICT' ? createConflictError(error, item.attempt) : operationError(error, item.attempt);
+    await this.repository.fail(token, item.customerId, [item.op.id], record);
     this.count([item], 'failed');
-    this.logger.warn(`customer ${item.customerId}: Celar refused create (op ${item.op.id}, ${error.code}); held until re-sync`);
+    this.logger.warn(`customer ${item.customerId}: Celar refused create (op ${item.op.id}, ${record.code}); held until re-sync`);
   }
 
-  /** Recorded (committed) before the request leaves, for every operation in it. */
-  private async startAttempts(runner: QueryRunner, items: PendingCreate[]): Promise<void> {
-    const started = await this.repository.startAttempts(runner, items.map((item) => item.op.id));
-    for (const item of items) {
-      const attempt = started.get(item.op.id);
-      if (!attempt) throw new Error(`operation ${item.op.id} vanished while locked`);
-      item.attempt = attempt.attempts;
-      item.firstAttemptAt = attempt.firstAttemptAt;
-    }
+  private outcome(item: PendingCreate, error: CelarApiError, inDoubt: boolean, alone = false): AttemptOutcome {
+    return { id: item.op.id, error: operationError(error, item.attempt, alone || item.op.lastError?.alone === true), inDoubt };
   }
 
-  private async recordErrors(
-    runner: QueryRunner,
-    items: PendingCreate[],
-    error: CelarApiError,
-    uncertain: (item: PendingCreate) => boolean,
-    alone = false,
-  ): Promise<void> {
-    await this.repository.recordErrors(
-      runner,
-      items.map((item) => ({ id: item.op.id, error: operationError(error, item.attempt, uncertain(item), alone || item.op.lastError?.alone) })),
-    );
+  private retrySettings() {
+    return { ...this.config.sync, settleMs: this.config.celar.settleMs };
   }
 
   /** sync_operations_total{kind="create", outcome}: one per customer. */
@@ -261,17 +260,20 @@ export class CreateBatchService {
   }
 }
 
-function pendingCreate(customerId: string, op: SyncOperation): PendingCreate {
+/** How long a drain's lease runs unless renewed (SYNC_LEASE_MS): a holder that died frees its customers after this. */
+export function leaseMs(config: AppConfig): number {
+  return config.sync.leaseMs;
+}
+
+/** The settle fence set as a request leaves: its timeout, then the time Celar may still act on it. */
+export function fenceMs(config: AppConfig): number {
+  return config.celar.timeoutMs + config.celar.settleMs + 1000;
+}
+
+function pendingCreate(op: SyncOperation): PendingCreate {
   const input: Record<string, unknown> = {};
   for (const field of CREATE_FIELDS) if (op.payload[field] !== undefined) input[field] = op.payload[field];
-  return {
-    customerId,
-    op,
-    input: input as unknown as CelarCustomerInput,
-    uncertain: maybeActedBefore(op),
-    attempt: op.attempts,
-    firstAttemptAt: op.firstAttemptAt ?? new Date(),
-  };
+  return { customerId: op.customerId, op, input: input as unknown as CelarCustomerInput, inDoubt: op.inDoubt, attempt: op.attempts };
 }
 
 /**

@@ -7,11 +7,13 @@ import { JobLogger } from '@app/observability';
 import { bullPrefix, createRedis } from '@app/queue';
 import { CustomerSyncService, DrainOutcome } from './customer-sync.service';
 import { syncBackoffDelay } from './sync-backoff';
-import { SYNC_BACKOFF, SYNC_QUEUE, SyncJobData, SyncJobName } from './sync.jobs';
+import { RetryLaterError } from './sync-retry';
+import { SYNC_QUEUE, SyncJobData, SyncJobName } from './sync.jobs';
 import { SyncQueue } from './sync.queue';
 
-/** How long a job waits before trying again when another worker is draining its customer. */
-const BUSY_DELAY_MS = [200, 500] as const;
+/** A job whose customer another drain holds comes back after this, doubling each time it finds it busy again. */
+const BUSY_DELAY_MS = 200;
+const MAX_BUSY_DELAY_MS = 5000;
 /** A `Retry-After: 0` still pauses the queue a moment. */
 const MIN_RATE_LIMIT_MS = 100;
 
@@ -48,7 +50,7 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
     const { sync, celar } = this.config;
     // A request ends well inside the lock (timeout < lock / 3); a drain renews it as it goes.
     // A short lock lets a crashed worker's jobs be taken over quickly: the customer's
-    // advisory lock, not the job lock, is what keeps two drains apart.
+    // lease and settle fence in Postgres, not the job lock, keep two drains apart.
     const lockDuration = Math.min(Math.max(celar.timeoutMs * 3, 5000), 30_000);
     this.connection = createRedis(this.config, 'worker');
     this.worker = new Worker<SyncJobData, void, SyncJobName>(SYNC_QUEUE, (job, token) => this.process(job, token), {
@@ -62,15 +64,18 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
       // its own ceiling is never reached: the request budget paces Celar calls.
       limiter: { max: 1_000_000, duration: 1000 },
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-          type === SYNC_BACKOFF ? syncBackoffDelay(attemptsMade, sync, error) : syncBackoffDelay(attemptsMade, sync),
+        // A drain that left its operation pending says when it may go again (settle time, and the
+        // backoff of the operation's own attempts, kept in Postgres); other failures back off here.
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+          error instanceof RetryLaterError ? Math.max(error.notBeforeMs, 1) : syncBackoffDelay(attemptsMade, sync, error),
       },
     });
     this.worker.on('error', (error) => this.logThrottled(`sync worker: ${error.message}`));
     this.worker.on('failed', (job, error) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1) && !(error instanceof DelayedError)) {
         // Codes only: Celar's message could echo a customer's details.
-        const reason = error instanceof CelarApiError ? error.code : error.name;
+        const cause = error instanceof RetryLaterError ? error.cause : error;
+        const reason = cause instanceof CelarApiError ? cause.code : cause.name;
         this.logger.warn(`op ${job.data.operationId}: out of attempts (${reason}); stays pending, the relay re-enqueues it`);
       }
     });
@@ -104,27 +109,29 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
     await this.jobLogger.run(fields, run, (outcome) => ({ outcome }));
   }
 
-  private async processJob(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<DrainOutcome> {
+  private async processJob(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<DrainOutcome['kind']> {
     const { operationId, customerId } = job.data;
     try {
       const outcome = await this.sync.drain(customerId, operationId, { mayWait: !job.data.waited });
-      if (outcome === 'busy' || outcome === 'wait') {
-        // Another worker holds this customer, or its create is better sent in a later bulk:
-        // come back shortly, without using an attempt. A job waits for a bulk only once.
-        if (outcome === 'wait') await job.updateData({ ...job.data, waited: true });
-        const delay = BUSY_DELAY_MS[0] + Math.random() * (BUSY_DELAY_MS[1] - BUSY_DELAY_MS[0]);
-        await job.moveToDelayed(Date.now() + Math.round(delay), token);
-        throw new DelayedError();
-      }
-      return outcome;
+      if (outcome.kind !== 'later') return outcome.kind;
+      // Come back later without using an attempt: another drain holds the customer (polling
+      // with a growing delay), an earlier request may still act (until it settles), or the
+      // create is better sent in a bulk shortly (a job waits for that once).
+      const busy = outcome.reason === 'busy' ? (job.data.busy ?? 0) + 1 : 0;
+      await job.updateData({ ...job.data, busy, ...(outcome.reason === 'bulk' ? { waited: true } : {}) });
+      const poll = Math.min(BUSY_DELAY_MS * 2 ** Math.min(busy, 10), MAX_BUSY_DELAY_MS) * (0.75 + Math.random() / 2);
+      const delay = outcome.reason === 'settling' ? outcome.afterMs + 50 : Math.max(Math.min(outcome.afterMs, MAX_BUSY_DELAY_MS), poll);
+      await job.moveToDelayed(Date.now() + Math.round(delay), token);
+      throw new DelayedError();
     } catch (error) {
-      if (!(error instanceof CelarApiError)) throw error;
-      if (error.kind === 'RATE_LIMITED') {
+      const cause = error instanceof RetryLaterError ? error.cause : error;
+      if (!(cause instanceof CelarApiError)) throw error;
+      if (cause.kind === 'RATE_LIMITED') {
         // Celar said slow down: the whole queue waits Retry-After; no attempt is used.
-        await this.syncQueue.queue.rateLimit(Math.max(error.retryAfterMs ?? 1000, MIN_RATE_LIMIT_MS));
+        await this.syncQueue.queue.rateLimit(Math.max(cause.retryAfterMs ?? 1000, MIN_RATE_LIMIT_MS));
         throw Worker.RateLimitError();
       }
-      if (error.kind === 'UNAUTHORIZED') this.alertUnauthorized(error);
+      if (cause.kind === 'UNAUTHORIZED') this.alertUnauthorized(cause);
       throw error;
     }
   }

@@ -1,12 +1,9 @@
 export { SyncModule } from './sync.module';
-export { CustomerSyncService, DrainOutcome } from './customer-sync.service';
+export { CustomerSyncService } from './customer-sync.service';
+export type { DrainOutcome } from './customer-sync.service';
 export { CustomerSyncProcessor } from './customer-sync.processor';
-export { OutboxRelay, OUTBOX_CHANNEL } from './outbox.relay';
+export { OutboxRelay } from './outbox.relay';
 export { SyncQueue } from './sync.queue';
-export { SyncOperationsRepository } from './sync-operations.repository';
-export type { OperationError, SyncOperation } from './sync-operations.repository';
 export { SYNC_QUEUE, SYNC_JOB_OPTIONS, SYNC_ATTEMPTS, syncJobId } from './sync.jobs';
 export type { SyncJobs, SyncJobName, SyncJobData } from './sync.jobs';
-export { syncBackoffDelay } from './sync-backoff';
-export { findCreatedUpstream, findManyCreatedUpstream, CLOCK_SKEW_MARGIN_MS } from './upstream-create.lookup';
-export { CreateBatchService, MAX_BULK_CREATE } from './create-batch.service';
+export { MAX_BULK_CREATE } from './create-batch.service';

@@ -1,45 +1,51 @@
-import { CelarApiError } from '@app/celar-client';
-import { OperationError, SyncOperation } from './sync-operations.repository';
+import { CelarApiError, CelarCustomer } from '@app/celar-client';
+import { OperationError, UpstreamRecord } from '@app/customers';
 
 /**
- * Could an earlier attempt have acted upstream? Yes unless the last attempt recorded its
- * outcome and every attempt so far was known not to act (the flag is sticky). An attempt
- * with no record at all (a crash mid-request) counts as uncertain.
+ * A refusal for good: sending the same request again cannot help. By construction no request
+ * leaves while an earlier one of that customer may still act or is unaccounted for (the settle
+ * fence, then a look upstream), so a 409 is never our own earlier attempt: it is Celar's word
+ * (on a create: Celar already holds that email).
  */
-export function maybeActedBefore(op: SyncOperation): boolean {
-  if (op.attempts === 0) return false;
-  return !(op.lastError && op.lastError.attempt === op.attempts && op.lastError.uncertain === false);
-}
-
-/**
- * A refusal for good: retrying the same request cannot help. A 409 answering a repeat is not
- * one: it may be our own earlier attempt, still running or already done (the contract's
- * "409 on repeat"); the next attempt looks upstream first.
- */
-export function isPermanent(error: CelarApiError, sentBefore: boolean): boolean {
-  if (error.kind === 'CONFLICT') return !sentBefore;
-  return error.kind === 'REJECTED' || error.kind === 'NOT_FOUND';
-}
-
-/** Whether this failed attempt may have acted upstream. */
-export function mayHaveActed(error: CelarApiError, sentBefore: boolean): boolean {
-  return error.outcomeUnknown || (error.kind === 'CONFLICT' && sentBefore);
+export function isPermanent(error: CelarApiError): boolean {
+  return error.kind === 'REJECTED' || error.kind === 'NOT_FOUND' || error.kind === 'CONFLICT';
 }
 
 /** What last_error records of a failed attempt. */
-export function operationError(error: CelarApiError, attempt: number, uncertain: boolean, alone?: boolean): OperationError {
+export function operationError(error: CelarApiError, attempt: number, alone?: boolean): OperationError {
   return {
     code: error.code,
     message: error.message,
     ...(error.status ? { status: error.status } : {}),
     at: new Date().toISOString(),
     attempt,
-    uncertain,
     ...(alone ? { alone: true } : {}),
   };
+}
+
+/** A 409 on a create: `sync_error.code` is upstream_conflict whatever Celar calls it; its text stays in the message. */
+export function createConflictError(error: CelarApiError, attempt: number): OperationError {
+  return { ...operationError(error, attempt), code: 'upstream_conflict' };
 }
 
 /** sync_operations_total's outcome for an error that leaves the operation pending. */
 export function retryOutcome(error: CelarApiError): 'rate_limited' | 'unauthorized' | 'retry' {
   return error.kind === 'RATE_LIMITED' ? 'rate_limited' : error.kind === 'UNAUTHORIZED' ? 'unauthorized' : 'retry';
+}
+
+/** Celar's customer in the mirror's terms. */
+export function upstreamRecord(customer: CelarCustomer): UpstreamRecord {
+  return {
+    celarId: customer.id,
+    pspId: typeof customer.psp_id === 'string' ? customer.psp_id : null,
+    createdAt: isoOrNull(customer.created_at),
+    updatedAt: isoOrNull(customer.updated_at),
+    kycStatus: typeof customer.kyc_status === 'string' && customer.kyc_status ? customer.kyc_status : null,
+    raw: customer,
+  };
+}
+
+function isoOrNull(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  return Number.isNaN(Date.parse(value)) ? null : value;
 }

@@ -1,12 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { SyncOperationsRepository } from './sync-operations.repository';
+import { ClaimedOperation, CustomerOperationsRepository, OUTBOX_CHANNEL } from '@app/customers';
 import { SYNC_JOB_OPTIONS, syncJobId } from './sync.jobs';
 import { SyncQueue } from './sync.queue';
 
 const BATCH = 500;
-export const OUTBOX_CHANNEL = 'customer_operations';
 
 /**
  * Moves committed operations from the outbox (customer_operations) into BullMQ. Woken by
@@ -28,7 +27,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: SyncOperationsRepository,
+    private readonly repository: CustomerOperationsRepository,
     private readonly syncQueue: SyncQueue,
   ) {}
 
@@ -65,28 +64,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** One pass: claims, enqueues and marks up to one batch. Returns how many were enqueued. */
-  async relayOnce(): Promise<number> {
-    const runner = await this.repository.connect();
-    try {
-      await runner.startTransaction();
-      try {
-        const claimed = await this.repository.claimForRelay(runner, BATCH, this.config.sync.resweepAfterMs);
-        if (claimed.length > 0) {
-          await this.enqueue(claimed);
-          await this.repository.markEnqueued(runner, claimed.map((op) => op.id));
-        }
-        await runner.commitTransaction();
-        return claimed.length;
-      } catch (error) {
-        await runner.rollbackTransaction().catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      await runner.release();
-    }
+  relayOnce(): Promise<number> {
+    return this.repository.relay(BATCH, this.config.sync.resweepAfterMs, (claimed) => this.enqueue(claimed));
   }
 
-  private async enqueue(claimed: { id: string; customerId: string; requestId?: string | null }[]): Promise<void> {
+  private async enqueue(claimed: ClaimedOperation[]): Promise<void> {
     const queue = this.syncQueue.queue;
     // An operation put back in line (admin re-sync, or a job that ran out of attempts) may
     // still have its finished job in Redis, which would turn the add into a no-op: drop it.

@@ -14,6 +14,8 @@ export interface SyncJobs {
     requestId?: string | null;
     /** Set once the job has waited for its create to join a bulk: it waits at most once. */
     waited?: boolean;
+    /** Times in a row the job found its customer held by another drain (its poll delay grows). */
+    busy?: number;
   };
 }
 

@@ -1,118 +1,110 @@
-import { CelarApiError, CelarClient, CelarCustomer, CelarListQuery } from '@app/celar-client';
-import { CLOCK_SKEW_MARGIN_MS, findCreatedUpstream, findManyCreatedUpstream } from './upstream-create.lookup';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CelarApiError, CelarClient, CelarCustomer } from '@app/celar-client';
+import { findCreatedUpstream, WantedCreate } from './upstream-create.lookup';
 
-// A list of customers newest first, as Celar pages it; counts the pages read.
-function fakeCelar(customers: Partial<CelarCustomer>[], failures: CelarApiError[] = []) {
-  const reads: number[] = [];
-  const client = {
-    async listCustomers({ limit, offset }: CelarListQuery) {
-      const failure = failures.shift();
-      if (failure) throw failure;
-      reads.push(offset);
-      return { customers: customers.slice(offset, offset + limit) as CelarCustomer[], total: null, limit, offset };
-    },
-  } as unknown as CelarClient;
-  return { client, reads };
-}
-
-const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
-const notLinked = async () => false;
-
+// The lookup against a small HTTP server that lists customers the ways Celar may: any order,
+// pages shorter than asked, no total, an email filter honoured or not.
 describe('findCreatedUpstream', () => {
-  const firstAttemptAt = new Date(Date.now() - 1000);
+  let server: http.Server;
+  let client: CelarClient;
+  let customers: CelarCustomer[] = [];
+  let listing: { cap: number; total: boolean; filter: boolean; samePage?: boolean; status?: number } = { cap: 100, total: true, filter: true };
+  let calls: string[] = [];
 
-  it('finds the customer by email (any case) and tax id', async () => {
-    const { client } = fakeCelar([
-      { id: 'cr_1', email: 'other@example.com', tax_id: 'A1', created_at: at(0) },
-      { id: 'cr_2', email: 'Alice@Example.com', tax_id: 'A1', created_at: at(500) },
-    ]);
-    const found = await findCreatedUpstream(client, { email: 'alice@example.com', taxId: 'A1', firstAttemptAt, isLinked: notLinked });
-    expect(found?.id).toBe('cr_2');
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      calls.push(url.search);
+      if (listing.status) {
+        res.writeHead(listing.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'nope', message: 'refused' } }));
+        return;
+      }
+      const email = url.searchParams.get('email');
+      const all = email && listing.filter ? customers.filter((c) => c.email.toLowerCase() === email.toLowerCase()) : customers;
+      const offset = listing.samePage ? 0 : Number(url.searchParams.get('offset'));
+      const page = all.slice(offset, offset + Math.min(Number(url.searchParams.get('limit')), listing.cap));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ customers: page, ...(listing.total ? { total: all.length } : {}) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = new CelarClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`, apiKey: 'k', timeoutMs: 1000 });
   });
 
-  it('requires the same tax id, a missing one matching only a missing one', async () => {
-    const { client } = fakeCelar([
-      { id: 'cr_1', email: 'a@example.com', tax_id: 'B2', created_at: at(0) },
-      { id: 'cr_2', email: 'a@example.com', tax_id: null, created_at: at(0) },
-    ]);
-    expect((await findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: notLinked }))?.id).toBe('cr_2');
-    expect(await findCreatedUpstream(client, { email: 'a@example.com', taxId: 'C3', firstAttemptAt, isLinked: notLinked })).toBeNull();
+  afterAll(async () => {
+    client.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 
-  it('never adopts a Celar customer already linked to another of ours', async () => {
-    const { client } = fakeCelar([{ id: 'cr_1', email: 'a@example.com', tax_id: null, created_at: at(0) }]);
-    expect(await findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: async () => true })).toBeNull();
+  const firstAttemptAt = new Date('2026-12-01T10:00:00Z');
+  const upstream = (i: number, over: Partial<CelarCustomer> = {}): CelarCustomer =>
+    ({
+      id: `cr_${String(i).padStart(12, '0')}`,
+      email: `c${i}@example.com`,
+      tax_id: `T${i}`,
+      type: 'individual',
+      country: 'KEN',
+      created_at: new Date(firstAttemptAt.getTime() + i * 1000).toISOString(),
+      ...over,
+    }) as CelarCustomer;
+  const wanted = (i: number, over: Partial<WantedCreate> = {}): WantedCreate => ({
+    email: `c${i}@example.com`,
+    taxId: `T${i}`,
+    type: 'individual',
+    country: 'KEN',
+    firstAttemptAt,
+    ...over,
+  });
+  const none = async () => new Set<string>();
+
+  beforeEach(() => {
+    // 250 customers listed oldest first: the ones looked for sit at the end.
+    customers = Array.from({ length: 250 }, (_, i) => upstream(i));
+    listing = { cap: 100, total: true, filter: true };
+    calls = [];
   });
 
-  it('reads back only to the first attempt, less the clock-skew margin', async () => {
-    const recent = Array.from({ length: 150 }, (_, i) => ({ id: `cr_r${i}`, email: `r${i}@example.com`, tax_id: null, created_at: at(i) }));
-    const old = Array.from({ length: 300 }, (_, i) => ({ id: `cr_o${i}`, email: `o${i}@example.com`, tax_id: null, created_at: at(CLOCK_SKEW_MARGIN_MS + 60_000 + i) }));
-    const { client, reads } = fakeCelar([...recent, ...old, { id: 'cr_x', email: 'a@example.com', tax_id: null, created_at: at(CLOCK_SKEW_MARGIN_MS * 3) }]);
-    expect(await findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: notLinked })).toBeNull();
-    expect(reads).toEqual([0, 100]);
+  it('finds customers anywhere in an oldest-first list served 7 a page with no total, when the filter is ignored', async () => {
+    listing = { cap: 7, total: false, filter: false };
+    const found = await findCreatedUpstream(client, [wanted(3), wanted(249), wanted(999)], { linked: none });
+    expect(found.map((c) => c?.id ?? null)).toEqual([upstream(3).id, upstream(249).id, null]);
+    // It noticed the ignored filter, then read every page up to the empty one: ceil(250 / 7) + 1.
+    expect(calls.filter((q) => !q.includes('email='))).toHaveLength(37);
   });
 
-  it('reads a page again after a transient failure, without failing the lookup', async () => {
-    const { client } = fakeCelar(
-      [{ id: 'cr_1', email: 'a@example.com', tax_id: null, created_at: at(0) }],
-      [new CelarApiError('TRANSIENT', 'busy', { status: 503, outcomeUnknown: true })],
+  it('uses an honoured email filter: one short scan per email', async () => {
+    const found = await findCreatedUpstream(client, [wanted(249, { email: 'C249@Example.com' })], { linked: none });
+    expect(found[0]?.id).toBe(upstream(249).id);
+    expect(calls.every((q) => q.includes('email='))).toBe(true);
+    expect(calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it('matches tax ids without case, spaces or dashes, a missing one with an empty one, and skips linked or older customers', async () => {
+    customers.push(upstream(300, { email: 'x@example.com', tax_id: 'ab-12 3' }), upstream(301, { email: 'y@example.com', tax_id: '' }));
+    customers.push(upstream(-400, { id: 'cr_old000000000', email: 'z@example.com', tax_id: 'T302' }), upstream(302, { email: 'z@example.com', id: 'cr_linked0000000' }));
+    const found = await findCreatedUpstream(
+      client,
+      [wanted(0, { email: 'x@example.com', taxId: 'AB123' }), wanted(0, { email: 'y@example.com', taxId: null }), wanted(0, { email: 'z@example.com', taxId: 'T302' })],
+      { linked: async (ids) => new Set(ids.filter((id) => id === 'cr_linked0000000')) },
     );
-    expect((await findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: notLinked }))?.id).toBe('cr_1');
+    expect(found.map((c) => c?.id ?? null)).toEqual([upstream(300).id, upstream(301).id, null]);
   });
 
-  it('turns a refused list into a transient failure: the create is not the one refused', async () => {
-    const { client } = fakeCelar([], [new CelarApiError('REJECTED', 'bad query', { status: 400 })]);
-    await expect(findCreatedUpstream(client, { email: 'a@example.com', taxId: null, firstAttemptAt, isLinked: notLinked })).rejects.toMatchObject({
-      kind: 'TRANSIENT',
-    });
+  it('gives two creates with the same email and tax id two different matches', async () => {
+    customers.push(upstream(7, { id: 'cr_twin00000000' }));
+    const found = await findCreatedUpstream(client, [wanted(7), wanted(7)], { linked: none });
+    expect(new Set(found.map((c) => c?.id)).size).toBe(2);
   });
 
-  describe('for a whole batch', () => {
-    it('finds every create in one scan and stops once all are found', async () => {
-      const others = Array.from({ length: 250 }, (_, i) => ({ id: `cr_x${i}`, email: `x${i}@example.com`, tax_id: null, created_at: at(i) }));
-      const { client, reads } = fakeCelar([
-        { id: 'cr_b', email: 'B@example.com', tax_id: 'T2', created_at: at(0) },
-        ...others.slice(0, 120),
-        { id: 'cr_a', email: 'a@example.com', tax_id: null, created_at: at(200) },
-        ...others.slice(120),
-      ]);
-      const found = await findManyCreatedUpstream(client, {
-        customers: [
-          { email: 'a@example.com', taxId: null },
-          { email: 'missing@example.com', taxId: null },
-          { email: 'b@example.com', taxId: 'T2' },
-        ],
-        firstAttemptAt,
-        isLinked: notLinked,
-      });
-      expect(found.map((c) => c?.id ?? null)).toEqual(['cr_a', null, 'cr_b']);
-      // One scan for all three, to the end of the list (one was never created).
-      expect(reads).toEqual([0, 100, 200]);
-    });
-
-    it('stops reading as soon as the last one is found', async () => {
-      const others = Array.from({ length: 300 }, (_, i) => ({ id: `cr_x${i}`, email: `x${i}@example.com`, tax_id: null, created_at: at(i) }));
-      const { client, reads } = fakeCelar([{ id: 'cr_a', email: 'a@example.com', tax_id: null, created_at: at(0) }, ...others]);
-      const found = await findManyCreatedUpstream(client, { customers: [{ email: 'a@example.com', taxId: null }], firstAttemptAt, isLinked: notLinked });
-      expect(found[0]?.id).toBe('cr_a');
-      expect(reads).toEqual([0]);
-    });
-
-    it('gives two creates of one email and tax id two different upstream customers, skipping linked ones', async () => {
-      const { client } = fakeCelar([
-        { id: 'cr_1', email: 'a@example.com', tax_id: null, created_at: at(0) },
-        { id: 'cr_2', email: 'a@example.com', tax_id: null, created_at: at(0) },
-        { id: 'cr_3', email: 'a@example.com', tax_id: null, created_at: at(0) },
-      ]);
-      const found = await findManyCreatedUpstream(client, {
-        customers: [
-          { email: 'a@example.com', taxId: null },
-          { email: 'A@example.com', taxId: null },
-        ],
-        firstAttemptAt,
-        isLinked: async (id) => id === 'cr_1',
-      });
-      expect(found.map((c) => c?.id)).toEqual(['cr_2', 'cr_3']);
-    });
+  it('proves nothing when the scan cannot finish: a page served again, or a list Celar refuses', async () => {
+    listing = { cap: 100, total: false, filter: false, samePage: true };
+    const repeated = await findCreatedUpstream(client, [wanted(249)], { linked: none }).catch((e: unknown) => e);
+    expect(repeated).toBeInstanceOf(CelarApiError);
+    expect((repeated as CelarApiError).code).toBe('lookup_incomplete');
+    listing = { cap: 100, total: true, filter: true, status: 403 };
+    const refused = await findCreatedUpstream(client, [wanted(249)], { linked: none }).catch((e: unknown) => e);
+    expect((refused as CelarApiError).code).toBe('lookup_failed');
+    expect((refused as CelarApiError).kind).toBe('TRANSIENT');
   });
 });

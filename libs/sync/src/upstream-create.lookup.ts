@@ -1,103 +1,141 @@
-import { CelarApiError, CelarClient, CelarCustomer } from '@app/celar-client';
+import { CelarApiError, CelarClient, CelarCustomer, withCelarRetry } from '@app/celar-client';
 
-/** Our clock and Celar's may differ: scan this much further back than the first attempt. */
+/** Our clock and Celar's may differ: a match may carry a created_at this much before our first attempt. */
 export const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
-const PAGE_SIZE = 100;
-const MAX_PAGES = 1000;
-const READ_TRIES = 4;
+/** Asked per page; Celar may serve fewer. */
+const PAGE_LIMIT = 100;
+/** Up to this many creates are looked for one by one with an email filter (if Celar honours it). */
+const FILTERED_LOOKUPS_MAX = 10;
+/** A scan longer than this many pages gives up (and proves nothing): 2.5M customers at 100 a page. */
+const MAX_PAGES = 25_000;
 
-export interface CreatedCustomerQuery {
+/** A create an earlier attempt may have made upstream. */
+export interface WantedCreate {
   email: string;
   taxId: string | null;
-  /** When the first attempt at the create was made. */
+  type: string;
+  country: string;
+  /** When our first attempt at it left. */
   firstAttemptAt: Date;
-  /** True when this Celar customer is already linked to one of ours: never adopt it twice. */
-  isLinked: (celarId: string) => Promise<boolean>;
 }
 
-export interface CreatedCustomersQuery {
-  /** The creates to look for; two with the same email and tax id get two different matches. */
-  customers: { email: string; taxId: string | null }[];
-  /** The earliest first attempt among them: the scan reads back to it. */
-  firstAttemptAt: Date;
-  isLinked: (celarId: string) => Promise<boolean>;
-}
-
-/** One create: see findManyCreatedUpstream. */
-export async function findCreatedUpstream(client: CelarClient, query: CreatedCustomerQuery): Promise<CelarCustomer | null> {
-  const [found] = await findManyCreatedUpstream(client, {
-    customers: [{ email: query.email, taxId: query.taxId }],
-    firstAttemptAt: query.firstAttemptAt,
-    isLinked: query.isLinked,
-  });
-  return found;
+export interface LookupOptions {
+  /** Which of these Celar ids are already linked to some local customer (never adopted twice). */
+  linked: (celarIds: string[]) => Promise<Set<string>>;
+  /** Called after every page: a long scan keeps the drain's leases alive. */
+  onPage?: () => void;
 }
 
 /**
  * Looks for customers that earlier attempts at creates (single or bulk) may have made upstream,
- * even though we never saw the answer: one scan for all of them, matching email
- * (case-insensitive) and tax id. Celar's list is newest first, so only the pages created since
- * the earliest first attempt (less a clock-skew margin) are read, and the scan ends as soon as
- * every create is found. Inserts at the head while we page only push older entries further
- * down: nothing is skipped. Returns, for each query in order, the match or null.
+ * for all of them at once. Trusted only once those attempts have settled (the caller waits): then
+ * a miss proves the create absent. It assumes nothing of Celar's list but what the docs allow:
+ * no order, pages that may be shorter than asked, perhaps no total. A scan ends only at an empty
+ * page (or offset >= total); a scan that cannot finish throws, so nothing is concluded from it.
+ * For a few creates an email filter is tried first; if Celar ignores it (an item that does not
+ * match), the lookup falls back to one full scan.
+ *
+ * A match: same email (case-insensitive) and tax id (compared without case, spaces or dashes;
+ * missing equals empty), the same type and country where Celar returns them, created no earlier
+ * than our first attempt (less a clock-skew margin), and linked to no local customer. Returns,
+ * for each create in order, its match or null.
  */
-export async function findManyCreatedUpstream(client: CelarClient, query: CreatedCustomersQuery): Promise<(CelarCustomer | null)[]> {
-  const found: (CelarCustomer | null)[] = query.customers.map(() => null);
-  // email + tax id -> positions still unmatched, in order.
-  const waiting = new Map<string, number[]>();
-  query.customers.forEach((c, i) => {
-    const key = matchKey(c.email, c.taxId);
-    waiting.set(key, [...(waiting.get(key) ?? []), i]);
-  });
-  let left = query.customers.length;
-  const taken = new Set<string>();
-  const cutoff = query.firstAttemptAt.getTime() - CLOCK_SKEW_MARGIN_MS;
-  for (let page = 0; page < MAX_PAGES && left > 0; page++) {
-    const offset = page * PAGE_SIZE;
-    const { customers, total } = await readWithRetries(() => client.listCustomers({ limit: PAGE_SIZE, offset })).catch(
+export async function findCreatedUpstream(celar: CelarClient, wanted: WantedCreate[], options: LookupOptions): Promise<(CelarCustomer | null)[]> {
+  if (wanted.length === 0) return [];
+  const emails = new Set(wanted.map((w) => w.email.toLowerCase()));
+  const candidates: CelarCustomer[] = [];
+  const collect = (customers: CelarCustomer[]) => {
+    for (const c of customers) if (typeof c.email === 'string' && emails.has(c.email.toLowerCase())) candidates.push(c);
+  };
+  const filtered = emails.size <= FILTERED_LOOKUPS_MAX && (await scanFiltered(celar, [...emails], collect, options));
+  if (!filtered) {
+    candidates.length = 0;
+    await scan(celar, undefined, collect, options);
+  }
+  return pickMatches(wanted, dedupe(candidates), await options.linked([...new Set(candidates.map((c) => c.id))]));
+}
+
+/** One scan per email with `?email=`; false (and nothing concluded) as soon as Celar shows it ignores the filter. */
+async function scanFiltered(celar: CelarClient, emails: string[], collect: (c: CelarCustomer[]) => void, options: LookupOptions): Promise<boolean> {
+  for (const email of emails) {
+    let honoured = true;
+    await scan(celar, email, (customers) => {
+      if (customers.some((c) => typeof c.email !== 'string' || c.email.toLowerCase() !== email)) honoured = false;
+      collect(customers);
+      return honoured;
+    }, options);
+    if (!honoured) return false;
+  }
+  return true;
+}
+
+/**
+ * Pages through Celar's list until an empty page (or offset >= total). `onPage` may stop it early
+ * by returning false. Each page's offset is where the last one ended (a short page is not the
+ * last). A Celar that keeps answering the same page, or whose pages never end, fails the scan.
+ * Offsets assume an order that holds between requests (whatever it is); customers created during
+ * the scan may show twice, which is harmless.
+ */
+async function scan(
+  celar: CelarClient,
+  email: string | undefined,
+  onPage: (customers: CelarCustomer[]) => boolean | void,
+  options: LookupOptions,
+): Promise<void> {
+  let offset = 0;
+  let previous = new Set<string>();
+  for (let pages = 0; ; pages++) {
+    if (pages >= MAX_PAGES) throw incomplete(`more than ${MAX_PAGES} pages`);
+    const page = await withCelarRetry(() => celar.listCustomers({ limit: PAGE_LIMIT, offset, ...(email ? { email } : {}) })).catch(
       (error: unknown) => {
-        // A list Celar refuses says nothing about the create: keep retrying rather than fail the customer.
-        if (error instanceof CelarApiError && ['REJECTED', 'NOT_FOUND', 'CONFLICT'].includes(error.kind)) {
+        // A list Celar refuses says nothing about the create: the lookup failed, retry later.
+        if (error instanceof CelarApiError && error.kind !== 'TRANSIENT' && error.kind !== 'RATE_LIMITED') {
           throw new CelarApiError('TRANSIENT', `the upstream lookup failed: ${error.message}`, { status: error.status, code: 'lookup_failed' });
         }
         throw error;
       },
     );
-    for (const candidate of customers) {
-      if (typeof candidate.email !== 'string' || taken.has(candidate.id)) continue;
-      const positions = waiting.get(matchKey(candidate.email, candidate.tax_id ?? null));
-      if (!positions?.length || (await query.isLinked(candidate.id))) continue;
-      found[positions.shift()!] = candidate;
-      taken.add(candidate.id);
-      left--;
-    }
-    if (left === 0) break;
-    if (customers.length < PAGE_SIZE) break;
-    if (total !== null && offset + customers.length >= total) break;
-    const oldest = Date.parse(String(customers[customers.length - 1].created_at));
-    if (!Number.isNaN(oldest) && oldest < cutoff) break;
-    if (page === MAX_PAGES - 1) {
-      throw new CelarApiError('TRANSIENT', 'the upstream lookup did not reach the first attempt in time', { code: 'lookup_incomplete' });
-    }
+    options.onPage?.();
+    if (page.customers.length === 0) return;
+    if (page.customers.every((c) => previous.has(c.id))) throw incomplete('Celar answered the same page twice');
+    previous = new Set(page.customers.map((c) => c.id));
+    if (onPage(page.customers) === false) return;
+    offset += page.customers.length;
+    if (page.total !== null && offset >= page.total) return;
   }
-  return found;
 }
 
-/** A missing tax id matches only a missing one (not an empty one). */
-function matchKey(email: string, taxId: string | null | undefined): string {
-  return `${email.toLowerCase()}\u0000${taxId === null || taxId === undefined ? '-' : `=${taxId}`}`;
+function incomplete(why: string): CelarApiError {
+  return new CelarApiError('TRANSIENT', `the upstream lookup could not finish: ${why}`, { code: 'lookup_incomplete' });
 }
 
-/** Reads are safe to repeat: a page that fails transiently is read again, without restarting the scan. */
-async function readWithRetries<T>(read: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      const retryable = error instanceof CelarApiError && (error.kind === 'TRANSIENT' || error.kind === 'RATE_LIMITED');
-      if (!retryable || attempt >= READ_TRIES) throw error;
-      const wait = error.kind === 'RATE_LIMITED' ? (error.retryAfterMs ?? 1000) : Math.random() * 100 * 2 ** attempt;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+function dedupe(customers: CelarCustomer[]): CelarCustomer[] {
+  const byId = new Map(customers.map((c) => [c.id, c]));
+  return [...byId.values()].sort((a, b) => time(a.created_at) - time(b.created_at) || a.id.localeCompare(b.id));
+}
+
+function pickMatches(wanted: WantedCreate[], candidates: CelarCustomer[], linked: Set<string>): (CelarCustomer | null)[] {
+  const taken = new Set(linked);
+  return wanted.map((w) => {
+    const match = candidates.find((c) => !taken.has(c.id) && matches(w, c));
+    if (match) taken.add(match.id);
+    return match ?? null;
+  });
+}
+
+function matches(w: WantedCreate, c: CelarCustomer): boolean {
+  if (typeof c.email !== 'string' || c.email.toLowerCase() !== w.email.toLowerCase()) return false;
+  if (normalTaxId(c.tax_id) !== normalTaxId(w.taxId)) return false;
+  if (typeof c.type === 'string' && c.type !== w.type) return false;
+  if (typeof c.country === 'string' && c.country.toUpperCase() !== w.country.toUpperCase()) return false;
+  const created = time(c.created_at);
+  return Number.isNaN(created) || created >= w.firstAttemptAt.getTime() - CLOCK_SKEW_MARGIN_MS;
+}
+
+function normalTaxId(value: unknown): string {
+  return typeof value === 'string' ? value.replace(/[\s-]/g, '').toUpperCase() : '';
+}
+
+function time(value: unknown): number {
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
 }

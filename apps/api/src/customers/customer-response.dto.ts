@@ -84,6 +84,14 @@ export class CustomerDto implements CustomerResponse {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2025-09-26T08:11:21.412Z' })
   last_synced_at: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Celar's KYC state as last seen (e.g. pending, approved, pending_update); null until Celar reports one. Read-only.",
+    example: 'approved',
+  })
+  kyc_status: string | null;
 }
 
 /** The customer of Celar's docs, as just accepted: nothing has reached Celar yet. */
@@ -107,6 +115,7 @@ export const PENDING_CUSTOMER_EXAMPLE: CustomerResponse = {
   sync_status: 'pending',
   sync_error: null,
   last_synced_at: null,
+  kyc_status: null,
 };
 
 /** The same customer once Celar has it. */
@@ -117,6 +126,7 @@ export const SYNCED_CUSTOMER_EXAMPLE: CustomerResponse = {
   celar_id: 'cr_f12ab34cd567',
   sync_status: 'synced',
   last_synced_at: '2025-09-26T08:11:21.412Z',
+  kyc_status: 'pending',
 };
 
 @ApiSchema({ name: 'CustomersCreated' })

@@ -1,26 +1,28 @@
-import { CelarApiError } from '@app/celar-client';
-import { sleep } from './concurrency';
-import { RATE_LIMITED_WAITS, TRANSIENT_ATTEMPTS } from './reconciliation.constants';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CelarApiError } from './celar-api.error';
 
-export interface RetryOptions {
+export interface ReadRetryOptions {
+  /** Tries of a call Celar answered with a transient error before giving up; default 3. */
   transientAttempts?: number;
+  /** 429s waited out for one call before giving up; default 20. */
   rateLimitedWaits?: number;
   /** First backoff after a transient error; doubles each time. */
   backoffMs?: number;
 }
 
 /**
- * A read from Celar, retried: transient errors a few times with backoff, 429 waited out
- * (the client has already paused the shared budget for Retry-After). Anything else, or
- * running out of tries, throws the last CelarApiError for the caller to record.
+ * A read from Celar (safe to repeat), retried: transient errors a few times with backoff, 429
+ * waited out (the client has already paused the shared budget for Retry-After). Anything else,
+ * or running out of tries, throws the last CelarApiError. Writes are never retried here: the
+ * sync engine decides when a write may go again.
  */
-export async function withCelarRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.transientAttempts ?? TRANSIENT_ATTEMPTS;
-  let waits = options.rateLimitedWaits ?? RATE_LIMITED_WAITS;
+export async function withCelarRetry<T>(read: () => Promise<T>, options: ReadRetryOptions = {}): Promise<T> {
+  const attempts = options.transientAttempts ?? 3;
+  let waits = options.rateLimitedWaits ?? 20;
   let backoff = options.backoffMs ?? 200;
   for (let attempt = 1; ; ) {
     try {
-      return await call();
+      return await read();
     } catch (error) {
       const e = asCelarError(error);
       if (e.kind === 'RATE_LIMITED' && waits-- > 0) {

@@ -172,12 +172,15 @@ describe('Celar sandbox: control API', () => {
 
   describe('settings, stats and reset', () => {
     it('reads and changes settings, refusing unknown or mistyped ones', async () => {
-      expect(await sandbox.control.settings()).toEqual({ ignoreIdempotencyKeys: false, allowDuplicateEmails: false, rateLimit: null, seed: null });
+      // The switches added later (docs/sandbox.md) have their defaults.
+      const later = { listOrder: 'newest', pageCap: null, listTotal: true, emailFilter: 'honoured', mutationBody: 'customer', kycStatus: false, nameParts: false };
+      expect(await sandbox.control.settings()).toEqual({ ignoreIdempotencyKeys: false, allowDuplicateEmails: false, rateLimit: null, seed: null, ...later });
       expect(await sandbox.control.setSettings({ ignoreIdempotencyKeys: true, rateLimit: { requestsPerSecond: 50 }, seed: 7 })).toEqual({
         ignoreIdempotencyKeys: true,
         allowDuplicateEmails: false,
         rateLimit: { requestsPerSecond: 50, burst: 50 },
         seed: 7,
+        ...later,
       });
       for (const bad of [{ ignoreIdempotencyKeys: 'yes' }, { verbose: true }, { rateLimit: { requestsPerSecond: 0 } }, { seed: 1.5 }]) {
         await expect(sandbox.control.setSettings(bad as never)).rejects.toMatchObject({ status: 400 });

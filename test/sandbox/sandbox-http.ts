@@ -14,6 +14,8 @@ export interface CallOptions {
   /** Bearer key; null sends no Authorization header. */
   key?: string | null;
   headers?: Record<string, string>;
+  /** Gives up (closes the connection and rejects with code ETIMEDOUT) after this long, as a client with a timeout. */
+  timeoutMs?: number;
 }
 
 /**
@@ -46,6 +48,9 @@ export function call(baseUrl: string, method: string, path: string, options: Cal
       });
     });
     req.on('error', reject);
+    if (options.timeoutMs !== undefined) {
+      req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT' })));
+    }
     if (payload !== undefined) req.write(payload);
     req.end();
   });

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@app/config';
-import { createSandboxApp, nestLogLevels } from './sandbox-app';
+import { createSandboxApp, nestLogLevels } from '@app/celar-sandbox';
 
 async function main(): Promise<void> {
   let config;
@@ -14,9 +14,10 @@ async function main(): Promise<void> {
   }
   const app = await createSandboxApp({ apiKeys: [config.celar.apiKey], logger: nestLogLevels(config.logLevel) });
   app.enableShutdownHooks();
-  await app.listen(config.sandboxPort);
+  // Loopback by default: the control API has no key (docker sets SANDBOX_HOST=0.0.0.0 inside its network).
+  await app.listen(config.sandboxPort, config.sandboxHost);
   if (!['silent', 'fatal', 'error', 'warn'].includes(config.logLevel)) {
-    console.log(`Celar sandbox listening on port ${config.sandboxPort}: API at /api/v1, control at /_control`);
+    console.log(`Celar sandbox listening on ${config.sandboxHost}:${config.sandboxPort}: API at /api/v1, control at /_control`);
   }
 }
 

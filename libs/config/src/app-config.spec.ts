@@ -26,6 +26,9 @@ describe('loadConfig', () => {
     expect(config.balanceReconcileEveryMs).toBe(15 * 60_000);
     expect(config.recordReconcileEveryMs).toBeNull();
     expect(config.celar.requestsPerSecond).toBe(20);
+    // The sandbox's control API has no key: loopback unless told otherwise.
+    expect(config.sandboxHost).toBe('127.0.0.1');
+    expect(loadConfig({ ...valid, SANDBOX_HOST: '0.0.0.0' }, '').sandboxHost).toBe('0.0.0.0');
   });
 
   it.each(Object.keys(valid))('stops with a one-line message naming %s when it is missing', (name) => {
@@ -44,6 +47,7 @@ describe('loadConfig', () => {
     ['BALANCE_RECONCILE_EVERY', '15 minutes'],
     ['API_KEYS', 'short'],
     ['CELAR_TIMEOUT_MS', '45000'],
+    ['SANDBOX_HOST', 'http://0.0.0.0'],
   ])('refuses a malformed %s (%s) and names it', (name, value) => {
     let message = '';
     try {

@@ -11,6 +11,8 @@ export interface AppConfig {
   port: number;
   workerPort: number;
   sandboxPort: number;
+  /** Interface the sandbox binds; loopback unless told (its control API has no key). */
+  sandboxHost: string;
   celar: {
     baseUrl: string;
     apiKey: string;
@@ -53,6 +55,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): AppConfig 
     port: read.port('PORT'),
     workerPort: read.port('WORKER_PORT'),
     sandboxPort: read.port('SANDBOX_PORT'),
+    sandboxHost: read.host('SANDBOX_HOST', '127.0.0.1'),
     celar: {
       baseUrl: read.url('CELAR_BASE_URL', ['http:', 'https:']).replace(/\/+$/, ''),
       apiKey: read.matching('CELAR_API_KEY', /^\S+$/, 'a non-empty key without spaces'),
@@ -127,6 +130,12 @@ class EnvReader {
       return 0;
     }
     return n;
+  }
+
+  host(name: string, fallback: string): string {
+    const value = this.raw(name, fallback) ?? fallback;
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) this.problems.push(`${name} must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0`);
+    return value;
   }
 
   port(name: string): number {

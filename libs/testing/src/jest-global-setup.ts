@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+// Jest runs globalSetup outside its module registry, where @app/* does not resolve (eslint.config.mjs scopes the exception to this file).
 import { dataSourceOptions } from '../../database/src/data-source-options';
 import { TEST_DB_PREFIX, databaseUrl, withServer } from './test-database';
 

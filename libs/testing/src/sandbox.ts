@@ -1,35 +1,24 @@
 import type { AddressInfo } from 'node:net';
-// libs never import apps, except this test helper: it runs the sandbox app in-process for the tests.
-// eslint-disable-next-line no-restricted-imports
-import { createSandboxApp } from '../../../apps/celar-sandbox/src/sandbox-app';
+import { createSandboxApp } from '@app/celar-sandbox';
+import type {
+  FaultKind,
+  FaultRule,
+  FaultRuleInput,
+  RequestLogEntry,
+  SandboxBalance,
+  SandboxCustomer,
+  SandboxSettings,
+  SandboxSettingsPatch,
+  SandboxStats,
+} from '@app/celar-sandbox';
 
-// The sandbox's own types, so the control client and the app cannot drift apart.
-/* eslint-disable no-restricted-imports */
-import type { SandboxBalance, SandboxCustomer } from '../../../apps/celar-sandbox/src/customers/customers.service';
-import type { FaultKind, FaultRule, FaultRuleInput } from '../../../apps/celar-sandbox/src/gateway/faults.service';
-import type { RequestLogEntry } from '../../../apps/celar-sandbox/src/gateway/request-log.service';
-/* eslint-enable no-restricted-imports */
-
-export type { SandboxBalance, SandboxCustomer };
+// The sandbox's own types, so the control client and the sandbox cannot drift apart.
+export type { SandboxBalance, SandboxCustomer, SandboxSettings, SandboxSettingsPatch, SandboxStats };
+export type { ListOrder as SandboxListOrder, EmailFilter as SandboxEmailFilter, MutationBody as SandboxMutationBody } from '@app/celar-sandbox';
 export type SandboxFaultKind = FaultKind;
 export type SandboxFaultInput = FaultRuleInput;
 export type SandboxFault = FaultRule;
 export type SandboxRequestLogEntry = RequestLogEntry;
-
-/** The control API's view of the settings (the app's settings plus its rate limit and seed). */
-export interface SandboxSettings {
-  ignoreIdempotencyKeys: boolean;
-  allowDuplicateEmails: boolean;
-  rateLimit: { requestsPerSecond: number; burst: number } | null;
-  seed: number | null;
-}
-
-export interface SandboxSettingsPatch {
-  ignoreIdempotencyKeys?: boolean;
-  allowDuplicateEmails?: boolean;
-  rateLimit?: { requestsPerSecond: number; burst?: number } | null;
-  seed?: number | null;
-}
 
 export interface SandboxRequestLogQuery {
   /** Entries after this seq (a number), or at/after this ISO time (a string). */
@@ -40,17 +29,6 @@ export interface SandboxRequestLogQuery {
   path?: string;
   customerId?: string;
   outcome?: string;
-}
-
-export interface SandboxStats {
-  requestsTotal: number;
-  byStatus: Record<string, number>;
-  rateLimited: number;
-  dropped: number;
-  replayed: number;
-  faultsFired: Record<string, number>;
-  customers: number;
-  rateLimit: { requestsPerSecond: number; burst: number } | null;
 }
 
 export class SandboxControlError extends Error {
@@ -109,9 +87,17 @@ export class SandboxControl {
     return this.call('POST', '/customers', fields);
   }
 
-  /** Changes any fields upstream without our service knowing (updated_at moves unless given). */
+  /**
+   * Changes any fields upstream without our service knowing (updated_at moves unless given).
+   * `kyc_status` plays Celar's review, e.g. `{ kyc_status: 'approved' }` (shown while the kycStatus setting is on).
+   */
   updateBehindOurBack(customerId: string, fields: Partial<SandboxCustomer>): Promise<SandboxCustomer> {
     return this.call('PATCH', `/customers/${encodeURIComponent(customerId)}`, fields);
+  }
+
+  /** Sets a customer's kyc_status as Celar's review would (e.g. `approved`). */
+  setKycStatus(customerId: string, kycStatus: string | null): Promise<SandboxCustomer> {
+    return this.updateBehindOurBack(customerId, { kyc_status: kycStatus });
   }
 
   deactivateBehindOurBack(customerId: string): Promise<SandboxCustomer> {

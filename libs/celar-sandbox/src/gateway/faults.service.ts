@@ -19,8 +19,10 @@ export interface FaultRuleInput {
   probability?: number;
   /** Triggers for the next N matching requests (after the draw), then the rule is gone; unlimited by default. */
   count?: number;
-  /** `latency`: added delay. */
+  /** `latency`: added delay before the answer. */
   latencyMs?: number;
+  /** `latency`: when the operation runs, 0..latencyMs; default latencyMs (it acts, then answers at once). */
+  actAfterMs?: number;
   /** `error` / `act_then_error`: the 5xx status; default 500. */
   status?: number;
   /** `rate_limited`: the Retry-After seconds; default 1. */
@@ -40,7 +42,10 @@ export interface FaultRule extends Omit<FaultRuleInput, 'method' | 'email'> {
 }
 
 export interface FaultPlan {
+  /** Sum of the triggered latency rules: when the answer goes. */
   latencyMs: number;
+  /** Sum of their acting delays (each actAfterMs, else latencyMs): when the operation runs. */
+  actAfterMs: number;
   /** The first non-latency rule that triggered, if any. */
   fault?: FaultRule;
 }
@@ -95,7 +100,7 @@ export class FaultsService {
 
   /** Draws every matching rule once: all latencies add up; the first other rule that triggers is the fault. */
   plan(target: FaultTarget): FaultPlan {
-    const plan: FaultPlan = { latencyMs: 0 };
+    const plan: FaultPlan = { latencyMs: 0, actAfterMs: 0 };
     if (this.rules.length === 0) return plan;
     const emails = target.emails.map((e) => e.toLowerCase());
     for (const rule of this.rules) {
@@ -105,8 +110,10 @@ export class FaultsService {
       rule.fired++;
       this.firedByKind[rule.kind] = (this.firedByKind[rule.kind] ?? 0) + 1;
       if (rule.remaining !== null) rule.remaining--;
-      if (rule.kind === 'latency') plan.latencyMs += rule.latencyMs ?? 0;
-      else plan.fault = rule;
+      if (rule.kind === 'latency') {
+        plan.latencyMs += rule.latencyMs ?? 0;
+        plan.actAfterMs += rule.actAfterMs ?? rule.latencyMs ?? 0;
+      } else plan.fault = rule;
     }
     this.rules = this.rules.filter((r) => r.remaining === null || r.remaining > 0);
     return plan;
@@ -143,7 +150,7 @@ function parseFaultRule(input: unknown): Omit<FaultRule, 'id' | 'fired' | 'remai
   const problems: SandboxErrorDetail[] = [];
   const bad = (field: string, message: string) => problems.push({ field, message });
   if (!isPlainObject(input)) throw new SandboxError('validation_failed', 'a fault rule must be an object');
-  const known = ['kind', 'method', 'path', 'email', 'probability', 'count', 'latencyMs', 'status', 'retryAfterSeconds', 'message'];
+  const known = ['kind', 'method', 'path', 'email', 'probability', 'count', 'latencyMs', 'actAfterMs', 'status', 'retryAfterSeconds', 'message'];
   for (const field of Object.keys(input)) if (!known.includes(field)) bad(field, 'is not a known field');
   const kind = input.kind as FaultKind;
   if (!FAULT_KINDS.includes(kind)) bad('kind', `must be one of ${FAULT_KINDS.join(', ')}`);
@@ -171,10 +178,12 @@ function parseFaultRule(input: unknown): Omit<FaultRule, 'id' | 'fired' | 'remai
   const probability = number('probability', 0, 1, false);
   const count = number('count', 1, 1_000_000_000, true);
   const latencyMs = number('latencyMs', 0, 600_000, true);
+  const actAfterMs = number('actAfterMs', 0, latencyMs ?? 600_000, true);
   const status = number('status', 500, 599, true);
   const retryAfterSeconds = number('retryAfterSeconds', 0, 86_400, true);
   if (input.message !== undefined && typeof input.message !== 'string') bad('message', 'must be a string');
   if (kind === 'latency' && latencyMs === undefined) bad('latencyMs', 'is required for latency');
+  if (kind !== 'latency' && actAfterMs !== undefined) bad('actAfterMs', 'is only for latency');
   if (kind === 'reject' && email === null && input.path === undefined && method === null) {
     bad('email', 'reject needs something to match (email, path or method), or it refuses every change');
   }
@@ -187,6 +196,7 @@ function parseFaultRule(input: unknown): Omit<FaultRule, 'id' | 'fired' | 'remai
     ...(probability !== undefined ? { probability } : {}),
     ...(count !== undefined ? { count } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(actAfterMs !== undefined ? { actAfterMs } : {}),
     ...(status !== undefined ? { status } : {}),
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     ...(input.message !== undefined ? { message: input.message as string } : {}),

@@ -10,12 +10,16 @@ export interface RequestState {
   dropped: boolean;
   customerIds: string[];
   apiKey?: string;
+  /** The gateway is still working on it (e.g. a latency fault outlasting the client). */
+  processing: boolean;
+  /** Called once the gateway is done, if the log is waiting for it. */
+  whenSettled?: () => void;
 }
 
 export function requestState(res: SandboxResponse): RequestState {
   let state = res.locals.sandbox as RequestState | undefined;
   if (!state) {
-    state = { outcome: 'ok', acted: false, dropped: false, customerIds: [] };
+    state = { outcome: 'ok', acted: false, dropped: false, customerIds: [], processing: false };
     res.locals.sandbox = state;
   }
   return state;

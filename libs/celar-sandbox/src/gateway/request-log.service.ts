@@ -33,7 +33,7 @@ export interface RequestLogQuery {
   outcome?: string;
 }
 
-export interface SandboxStats {
+export interface RequestStats {
   requestsTotal: number;
   byStatus: Record<string, number>;
   /** Every 429 answered, from the rateLimit setting and from `rate_limited` faults. */
@@ -48,7 +48,7 @@ export class RequestLogService {
   private entries: RequestLogEntry[] = [];
   private seq = 0;
   private readonly max: number;
-  private stats: SandboxStats = emptyStats();
+  private stats: RequestStats = emptyStats();
 
   constructor(@Inject(SANDBOX_OPTIONS) options: SandboxOptions) {
     this.max = options.requestLogLimit ?? 100_000;
@@ -68,7 +68,11 @@ export class RequestLogService {
     else this.stats.byStatus[entry.status] = (this.stats.byStatus[entry.status] ?? 0) + 1;
     if (entry.status === 429) this.stats.rateLimited++;
     if (entry.outcome === 'replayed') this.stats.replayed++;
-    this.entries.push(entry);
+    // Seq order is arrival order; a request that outlived its client is recorded late.
+    let at = this.entries.length;
+    while (at > 0 && this.entries[at - 1].seq > entry.seq) at--;
+    if (at === this.entries.length) this.entries.push(entry);
+    else this.entries.splice(at, 0, entry);
     // Trim in chunks so a full log does not shift the array on every request.
     if (this.entries.length > this.max * 1.1) this.entries = this.entries.slice(this.entries.length - this.max);
   }
@@ -104,7 +108,7 @@ export class RequestLogService {
     this.entries = [];
   }
 
-  getStats(): SandboxStats {
+  getStats(): RequestStats {
     return { ...this.stats, byStatus: { ...this.stats.byStatus } };
   }
 
@@ -114,6 +118,6 @@ export class RequestLogService {
   }
 }
 
-function emptyStats(): SandboxStats {
+function emptyStats(): RequestStats {
   return { requestsTotal: 0, byStatus: {}, rateLimited: 0, dropped: 0, replayed: 0 };
 }

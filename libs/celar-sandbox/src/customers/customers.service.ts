@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SandboxError, SandboxErrorDetail } from '../common/sandbox.error';
 import { SANDBOX_OPTIONS, SandboxOptions } from '../sandbox-options';
 import { SettingsService } from '../settings.service';
+import { SandboxRandom } from '../common/random';
 import { validateCreateItem, validatePatch } from './customer.validation';
 
 export interface SandboxCustomer {
@@ -21,6 +22,11 @@ export interface SandboxCustomer {
   document_type: string;
   verification_document: string | null;
   incorporation_certificate: string | null;
+  /** Only while the kycStatus setting is on. */
+  kyc_status?: string | null;
+  /** Only while the nameParts setting is on. */
+  first_name?: string;
+  last_name?: string;
   /** Extra fields set through the control API are kept and returned. */
   [extra: string]: unknown;
 }
@@ -33,9 +39,18 @@ export interface SandboxBalance {
 
 export interface CustomerPage {
   customers: SandboxCustomer[];
-  total: number;
+  /** Absent when the `listTotal` setting is off. */
+  total?: number;
+  /** As asked, even when the `pageCap` setting returned fewer. */
   limit: number;
   offset: number;
+}
+
+export interface ListQuery {
+  limit: number;
+  offset: number;
+  /** Case-insensitive exact match; only used when the `emailFilter` setting honours it. */
+  email?: string;
 }
 
 export interface CustomerFilter {
@@ -46,6 +61,11 @@ export interface CustomerFilter {
 }
 
 export const MAX_BULK = 1000;
+/** The documented largest page. */
+export const MAX_LIMIT = 100;
+/** kyc_status of a new customer, and after a wallet change (ASSUMPTIONS.md). */
+export const KYC_ON_CREATE = 'pending';
+export const KYC_ON_WALLET_CHANGE = 'pending_update';
 export const DEFAULT_BALANCE = '0.00';
 export const DEFAULT_CURRENCY = 'USDC';
 export const CUSTOMER_ID = /^cr_[0-9a-f]{12}$/;
@@ -65,6 +85,10 @@ export class CustomersService {
   /** Lower-cased email -> ids of active customers holding it. */
   private readonly activeByEmail = new Map<string, Set<string>>();
   private readonly balances = new Map<string, { balance: string; currency: string }>();
+  /** Customers whose kyc_status the control API set: shown even while the kycStatus setting is off, as before it existed. */
+  private readonly kycSetBehindOurBack = new Set<string>();
+  /** Draws for the `shuffled` list order. */
+  readonly listRandom: SandboxRandom;
 
   constructor(
     private readonly settings: SettingsService,
@@ -72,6 +96,7 @@ export class CustomersService {
   ) {
     if (options.pspId !== undefined && !PSP_ID.test(options.pspId)) throw new Error('pspId must be psp_ + 12 lowercase hex digits');
     this.pspId = options.pspId ?? `psp_${randomBytes(6).toString('hex')}`;
+    this.listRandom = new SandboxRandom(options.seed);
   }
 
   get count(): number {
@@ -111,16 +136,34 @@ export class CustomersService {
           document_type: input.document_type as string,
           verification_document: null,
           incorporation_certificate: null,
+          // Kept always, shown while the kycStatus setting is on (as a Celar that reports it).
+          kyc_status: KYC_ON_CREATE,
         }),
       ),
     );
   }
 
-  list(limit: number, offset: number): CustomerPage {
+  /** One page in the order the `listOrder` setting says, at most `pageCap` items. */
+  list(query: ListQuery): CustomerPage {
+    const { limit, offset } = query;
+    const size = Math.min(limit, this.settings.pageCap ?? MAX_LIMIT);
+    const email = this.settings.emailFilter === 'honoured' ? query.email?.toLowerCase() : undefined;
+    const matching = email === undefined ? this.order : this.order.filter((c) => typeof c.email === 'string' && c.email.toLowerCase() === email);
+    const total = matching.length;
     const customers: SandboxCustomer[] = [];
-    const total = this.order.length;
-    for (let i = total - 1 - offset; i >= 0 && customers.length < limit; i--) customers.push(this.copy(this.order[i]));
-    return { customers, total, limit, offset };
+    switch (this.settings.listOrder) {
+      case 'newest':
+        // From the end, so a page costs O(limit) even with 100k customers.
+        for (let i = total - 1 - offset; i >= 0 && customers.length < size; i--) customers.push(this.copy(matching[i]));
+        break;
+      case 'oldest':
+        for (let i = offset; i < total && customers.length < size; i++) customers.push(this.copy(matching[i]));
+        break;
+      case 'shuffled':
+        for (const i of this.shuffledIndexes(total).slice(offset, offset + size)) customers.push(this.copy(matching[i]));
+        break;
+    }
+    return { customers, ...(this.settings.listTotal ? { total } : {}), limit, offset };
   }
 
   get(id: string): SandboxCustomer {
@@ -139,6 +182,7 @@ export class CustomersService {
     if (details.length > 0) throw new SandboxError('validation_failed', 'invalid update', details);
     if (!customer.is_active) throw new SandboxError('customer_deactivated', 'the customer is deactivated and cannot be updated');
     const patch = body as Record<string, unknown>;
+    const walletChanged = patch.wallet_address !== undefined && !sameAddress(patch.wallet_address, customer.wallet_address);
     if (typeof patch.email === 'string' && !this.settings.allowDuplicateEmails) {
       const holders = this.activeByEmail.get(patch.email.toLowerCase());
       if (holders && [...holders].some((holder) => holder !== customer.id)) {
@@ -146,7 +190,7 @@ export class CustomersService {
       }
     }
     this.unindex(customer);
-    Object.assign(customer, patch, { updated_at: new Date().toISOString() });
+    Object.assign(customer, patch, { updated_at: new Date().toISOString() }, walletChanged ? { kyc_status: KYC_ON_WALLET_CHANGE } : {});
     this.index(customer);
     return this.copy(customer);
   }
@@ -193,9 +237,11 @@ export class CustomersService {
       document_type: 'passport',
       verification_document: null,
       incorporation_certificate: null,
+      kyc_status: KYC_ON_CREATE,
       ...fields,
     };
     for (const field of NULLABLE_DEFAULTS) customer[field] ??= null;
+    if (fields.kyc_status !== undefined) this.kycSetBehindOurBack.add(customer.id);
     return this.copy(this.insert(customer));
   }
 
@@ -205,6 +251,7 @@ export class CustomersService {
     if (fields.id !== undefined && fields.id !== customer.id) {
       throw new SandboxError('validation_failed', 'the id cannot change', [{ field: 'id', message: 'cannot change' }]);
     }
+    if (fields.kyc_status !== undefined) this.kycSetBehindOurBack.add(customer.id);
     this.unindex(customer);
     Object.assign(customer, { updated_at: new Date().toISOString() }, fields);
     this.index(customer);
@@ -256,6 +303,7 @@ export class CustomersService {
     this.order = [];
     this.activeByEmail.clear();
     this.balances.clear();
+    this.kycSetBehindOurBack.clear();
   }
 
   // ---- internals ----
@@ -311,8 +359,34 @@ export class CustomersService {
     }
   }
 
-  /** Responses (and stored idempotent replays) are snapshots, never the live record. */
-  private copy(customer: SandboxCustomer): SandboxCustomer {
-    return { ...customer };
+  /** Fisher-Yates over 0..n-1, drawn afresh for each request. */
+  private shuffledIndexes(n: number): number[] {
+    const indexes = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.listRandom.next() * (i + 1));
+      [indexes[i], indexes[j]] = [indexes[j], indexes[i]];
+    }
+    return indexes;
   }
+
+  /**
+   * Customers as the sandbox's Celar shows them (API and control alike): snapshots, never the
+   * live record, with `kyc_status` and `first_name`/`last_name` per the settings.
+   */
+  private copy(customer: SandboxCustomer): SandboxCustomer {
+    const { kyc_status, ...view } = customer;
+    if (this.settings.kycStatus || this.kycSetBehindOurBack.has(customer.id)) view.kyc_status = kyc_status ?? null;
+    if (this.settings.nameParts && typeof customer.name === 'string') Object.assign(view, splitName(customer.name));
+    return view;
+  }
+}
+
+/** `first_name`/`last_name` as a Celar that stores both would answer: split at the first space. */
+function splitName(name: string): { first_name: string; last_name: string } {
+  const space = name.indexOf(' ');
+  return space < 0 ? { first_name: name, last_name: '' } : { first_name: name.slice(0, space), last_name: name.slice(space + 1) };
+}
+
+function sameAddress(a: unknown, b: unknown): boolean {
+  return typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }

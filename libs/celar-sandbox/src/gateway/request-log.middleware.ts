@@ -9,9 +9,7 @@ export function requestLogMiddleware(log: RequestLogService) {
     const seq = log.nextSeq();
     const state = requestState(res);
     let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    const record = () => {
       const key = req.headers['idempotency-key'];
       const url = new URL(req.originalUrl, 'http://sandbox');
       const answered = res.writableFinished && !state.dropped;
@@ -29,6 +27,13 @@ export function requestLogMiddleware(log: RequestLogService) {
         acted: state.acted,
         durationMs: Date.now() - started,
       });
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      // A client that gave up closes the connection first: log the request once it has acted (or not).
+      if (state.processing) state.whenSettled = record;
+      else record();
     };
     res.on('finish', finish);
     res.on('close', finish);

@@ -28,7 +28,14 @@ export class CelarGatewayInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return from(this.run(context, next));
+    // The request log waits for this, so a request whose client gave up is logged with what it did in the end.
+    const state = requestState(context.switchToHttp().getResponse<SandboxResponse>());
+    state.processing = true;
+    const settle = () => {
+      state.processing = false;
+      state.whenSettled?.();
+    };
+    return from(this.run(context, next).finally(settle));
   }
 
   private async run(context: ExecutionContext, next: CallHandler): Promise<unknown> {
@@ -54,6 +61,8 @@ export class CelarGatewayInterceptor implements NestInterceptor {
       if (email) emails.push(email);
     }
     const plan = this.faults.plan({ method, path, emails });
+    // The operation runs at actAfterMs whether or not the client is still there; the answer goes at latencyMs.
+    const answerAfterAct = plan.latencyMs - plan.actAfterMs;
     if (plan.fault && isBeforeActing(plan.fault)) {
       await delay(plan.latencyMs);
       return this.failBefore(plan.fault, req, res, state);
@@ -75,15 +84,17 @@ export class CelarGatewayInterceptor implements NestInterceptor {
     let body: unknown;
     try {
       // The latency sits after the key is reserved: a retry during a slow first call meets 409, as it would upstream.
-      await delay(plan.latencyMs);
+      await delay(plan.actAfterMs);
       body = await lastValueFrom(next.handle());
     } catch (error) {
       if (key !== undefined) this.idempotency.release(apiKey, key);
+      await delay(answerAfterAct);
       throw error;
     }
     if (MUTATIONS.has(method)) state.acted = true;
     state.customerIds = mergeIds(state.customerIds, method === 'POST' ? customerIdsOf(body) : []);
     if (key !== undefined) this.idempotency.complete(apiKey, key, res.statusCode, body);
+    await delay(answerAfterAct);
 
     if (plan.fault?.kind === 'act_then_error') {
       state.outcome = 'fault:act_then_error';

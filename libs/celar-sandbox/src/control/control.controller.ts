@@ -4,9 +4,17 @@ import { isPlainObject } from '../customers/customer.validation';
 import { BALANCE, CustomerFilter, CustomersService, DEFAULT_CURRENCY } from '../customers/customers.service';
 import { FaultsService } from '../gateway/faults.service';
 import { IdempotencyService } from '../gateway/idempotency.service';
-import { RateLimitService } from '../gateway/rate-limit.service';
-import { RequestLogService } from '../gateway/request-log.service';
-import { SettingsService } from '../settings.service';
+import { RateLimitService, RateLimitSetting } from '../gateway/rate-limit.service';
+import { RequestLogService, RequestStats } from '../gateway/request-log.service';
+import { SandboxSettings, SettingsService } from '../settings.service';
+
+/** GET /_control/stats. */
+export interface SandboxStats extends RequestStats {
+  /** Triggers per fault kind. */
+  faultsFired: Record<string, number>;
+  customers: number;
+  rateLimit: RateLimitSetting | null;
+}
 
 /**
  * Test and development control of the sandbox. No authentication: it plays Celar's
@@ -44,23 +52,10 @@ export class ControlController {
   @Patch('settings')
   updateSettings(@Body() body: unknown) {
     const patch = object(body);
-    const problems: SandboxErrorDetail[] = [];
-    for (const field of Object.keys(patch)) {
-      if (!['ignoreIdempotencyKeys', 'allowDuplicateEmails', 'rateLimit', 'seed'].includes(field)) {
-        problems.push({ field, message: 'is not a known setting' });
-      }
-    }
-    for (const field of ['ignoreIdempotencyKeys', 'allowDuplicateEmails']) {
-      if (patch[field] !== undefined && typeof patch[field] !== 'boolean') problems.push({ field, message: 'must be a boolean' });
-    }
-    if (patch.seed !== undefined && patch.seed !== null && !Number.isInteger(patch.seed)) problems.push({ field: 'seed', message: 'must be an integer or null' });
-    if (problems.length > 0) throw new SandboxError('validation_failed', 'invalid settings', problems);
+    const behaviour = this.settings.parsePatch(patch);
     if (patch.rateLimit !== undefined) this.applyRateLimit(patch.rateLimit);
-    if (patch.seed !== undefined) this.faults.random.reseed(patch.seed as number | null);
-    this.settings.update({
-      ...(patch.ignoreIdempotencyKeys !== undefined ? { ignoreIdempotencyKeys: patch.ignoreIdempotencyKeys as boolean } : {}),
-      ...(patch.allowDuplicateEmails !== undefined ? { allowDuplicateEmails: patch.allowDuplicateEmails as boolean } : {}),
-    });
+    if (patch.seed !== undefined) this.reseed(patch.seed as number | null);
+    this.settings.update(behaviour);
     return this.settingsView();
   }
 
@@ -97,9 +92,14 @@ export class ControlController {
     return { customer: this.customers.get(id), balance: this.customers.balance(id) };
   }
 
+  /** Any fields; `kyc_status` plays Celar's review (e.g. `approved`), shown while the kycStatus setting is on. */
   @Patch('customers/:id')
   updateBehindOurBack(@Param('id') id: string, @Body() body: unknown) {
-    return this.customers.updateBehindOurBack(id, object(body));
+    const fields = object(body);
+    if (fields.kyc_status !== undefined && fields.kyc_status !== null && (typeof fields.kyc_status !== 'string' || fields.kyc_status === '')) {
+      throw new SandboxError('validation_failed', 'kyc_status must be a non-empty string or null', [{ field: 'kyc_status', message: 'invalid' }]);
+    }
+    return this.customers.updateBehindOurBack(id, fields);
   }
 
   @Post('customers/:id/deactivate')
@@ -170,7 +170,7 @@ export class ControlController {
   }
 
   @Get('stats')
-  stats() {
+  stats(): SandboxStats {
     return {
       ...this.log.getStats(),
       faultsFired: { ...this.faults.firedByKind },
@@ -213,8 +213,14 @@ export class ControlController {
     return { removed: id };
   }
 
-  private settingsView() {
+  private settingsView(): SandboxSettings {
     return { ...this.settings.get(), rateLimit: this.rateLimit.get(), seed: this.faults.random.seed };
+  }
+
+  /** One seed for every draw: fault probabilities and shuffled lists. */
+  private reseed(seed: number | null): void {
+    this.faults.random.reseed(seed);
+    this.customers.listRandom.reseed(seed);
   }
 
   private applyRateLimit(value: unknown) {

@@ -9,7 +9,11 @@ describe('findCreatedUpstream', () => {
   let server: http.Server;
   let client: CelarClient;
   let customers: CelarCustomer[] = [];
-  let listing: { cap: number; total: boolean; filter: boolean; samePage?: boolean; status?: number } = { cap: 100, total: true, filter: true };
+  let listing: { cap: number; total: boolean; filter: boolean; samePage?: boolean; status?: number; shuffle?: boolean } = {
+    cap: 100,
+    total: true,
+    filter: true,
+  };
   let calls: string[] = [];
 
   beforeAll(async () => {
@@ -22,7 +26,8 @@ describe('findCreatedUpstream', () => {
         return;
       }
       const email = url.searchParams.get('email');
-      const all = email && listing.filter ? customers.filter((c) => c.email.toLowerCase() === email.toLowerCase()) : customers;
+      const all = [...(email && listing.filter ? customers.filter((c) => c.email.toLowerCase() === email.toLowerCase()) : customers)];
+      if (listing.shuffle) all.sort(() => Math.random() - 0.5);
       const offset = listing.samePage ? 0 : Number(url.searchParams.get('offset'));
       const page = all.slice(offset, offset + Math.min(Number(url.searchParams.get('limit')), listing.cap));
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -95,6 +100,16 @@ describe('findCreatedUpstream', () => {
     customers.push(upstream(7, { id: 'cr_twin00000000' }));
     const found = await findCreatedUpstream(client, [wanted(7), wanted(7)], { linked: none });
     expect(new Set(found.map((c) => c?.id)).size).toBe(2);
+  });
+
+  it('reads the list again when Celar counts more customers than a pass saw (an order that moves between pages), and gives up if it never sees them all', async () => {
+    customers = customers.slice(0, 30);
+    listing = { cap: 10, total: true, filter: false, shuffle: true };
+    const found = await findCreatedUpstream(client, [wanted(29)], { linked: none }).catch((e: unknown) => e);
+    // Either it collected all 30 within its passes (and found the customer), or it said it could not.
+    if (found instanceof CelarApiError) expect(found.code).toBe('lookup_incomplete');
+    else expect((found as (CelarCustomer | null)[])[0]?.id).toBe(upstream(29).id);
+    expect(calls.length).toBeGreaterThan(4);
   });
 
   it('proves nothing when the scan cannot finish: a page served again, or a list Celar refuses', async () => {

@@ -69,12 +69,16 @@ async function scanFiltered(celar: CelarClient, emails: string[], collect: (c: C
   return true;
 }
 
+/** Full passes over the list before a lookup that keeps seeing fewer customers than Celar's total gives up. */
+const MAX_PASSES = 4;
+
 /**
  * Pages through Celar's list until an empty page (or offset >= total). `onPage` may stop it early
  * by returning false. Each page's offset is where the last one ended (a short page is not the
  * last). A Celar that keeps answering the same page, or whose pages never end, fails the scan.
- * Offsets assume an order that holds between requests (whatever it is); customers created during
- * the scan may show twice, which is harmless.
+ * Customers created during a scan may show twice, which is harmless. When Celar gives a total,
+ * a pass that saw fewer distinct customers than it means the order moved between pages (offsets
+ * then skip some): the list is read again, and a scan that never sees them all fails.
  */
 async function scan(
   celar: CelarClient,
@@ -82,26 +86,35 @@ async function scan(
   onPage: (customers: CelarCustomer[]) => boolean | void,
   options: LookupOptions,
 ): Promise<void> {
-  let offset = 0;
-  let previous = new Set<string>();
-  for (let pages = 0; ; pages++) {
-    if (pages >= MAX_PAGES) throw incomplete(`more than ${MAX_PAGES} pages`);
-    const page = await withCelarRetry(() => celar.listCustomers({ limit: PAGE_LIMIT, offset, ...(email ? { email } : {}) })).catch(
-      (error: unknown) => {
-        // A list Celar refuses says nothing about the create: the lookup failed, retry later.
-        if (error instanceof CelarApiError && error.kind !== 'TRANSIENT' && error.kind !== 'RATE_LIMITED') {
-          throw new CelarApiError('TRANSIENT', `the upstream lookup failed: ${error.message}`, { status: error.status, code: 'lookup_failed' });
-        }
-        throw error;
-      },
-    );
-    options.onPage?.();
-    if (page.customers.length === 0) return;
-    if (page.customers.every((c) => previous.has(c.id))) throw incomplete('Celar answered the same page twice');
-    previous = new Set(page.customers.map((c) => c.id));
-    if (onPage(page.customers) === false) return;
-    offset += page.customers.length;
-    if (page.total !== null && offset >= page.total) return;
+  const seen = new Set<string>();
+  let pages = 0;
+  for (let pass = 1; ; pass++) {
+    let offset = 0;
+    let previous = new Set<string>();
+    let total: number | null = null;
+    for (;;) {
+      if (++pages > MAX_PAGES) throw incomplete(`more than ${MAX_PAGES} pages`);
+      const page = await withCelarRetry(() => celar.listCustomers({ limit: PAGE_LIMIT, offset, ...(email ? { email } : {}) })).catch(
+        (error: unknown) => {
+          // A list Celar refuses says nothing about the create: the lookup failed, retry later.
+          if (error instanceof CelarApiError && error.kind !== 'TRANSIENT' && error.kind !== 'RATE_LIMITED') {
+            throw new CelarApiError('TRANSIENT', `the upstream lookup failed: ${error.message}`, { status: error.status, code: 'lookup_failed' });
+          }
+          throw error;
+        },
+      );
+      options.onPage?.();
+      total = page.total ?? total;
+      if (page.customers.length === 0) break;
+      if (page.customers.every((c) => previous.has(c.id))) throw incomplete('Celar answered the same page twice');
+      previous = new Set(page.customers.map((c) => c.id));
+      for (const id of previous) seen.add(id);
+      if (onPage(page.customers) === false) return;
+      offset += page.customers.length;
+      if (page.total !== null && offset >= page.total) break;
+    }
+    if (total === null || seen.size >= total) return;
+    if (pass >= MAX_PASSES) throw incomplete(`saw ${seen.size} of the ${total} customers Celar counts`);
   }
 }
 

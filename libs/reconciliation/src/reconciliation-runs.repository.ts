@@ -171,27 +171,29 @@ export class ReconciliationRunsRepository {
     );
   }
 
-  /** Record pages of Celar's list, from what its first page said of the total. */
-  async planPages(m: EntityManager, runId: string, total: number, limit: number): Promise<void> {
-    const pages = Math.max(1, Math.ceil(total / limit));
+  /**
+   * The first page of a records scan. Celar's pages may be shorter than asked and its order and
+   * total are not promised, so pages are read one after the other, each from where the last one
+   * ended, until an empty page (see addNextPage). `expected` (Celar's total, or the first page's
+   * size) only sizes the progress bar.
+   */
+  async planPages(m: EntityManager, runId: string, expected: number, limit: number): Promise<void> {
     await m.query(
       `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
-       SELECT $1, n, 'records_page', n * $3, $3, greatest(0, least($3, $4 - n * $3))
-         FROM generate_series(0, $2 - 1) AS n
+       VALUES ($1, 0, 'records_page', 0, $2, $3)
        ON CONFLICT DO NOTHING`,
-      [runId, pages, limit, total],
+      [runId, limit, Math.max(0, expected)],
     );
   }
 
-  /** A full page may hide more customers than the first page announced: plan the next one too. */
-  async addNextPage(m: EntityManager, runId: string, after: ChunkRow): Promise<boolean> {
-    const limit = after.page_limit ?? 100;
+  /** The page after one that held customers: from the offset where it ended; `planned` carries what is still expected. */
+  async addNextPage(m: EntityManager, runId: string, offset: number, limit: number, planned: number): Promise<boolean> {
     const rows: unknown[] = await m.query(
       `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
-       SELECT $1, $2, 'records_page', $3, $4, $4
+       SELECT $1, $2, 'records_page', $3, $4, $5
         WHERE NOT EXISTS (SELECT 1 FROM reconciliation_chunks WHERE run_id = $1 AND kind = 'records_page' AND page_offset = $3)
        ON CONFLICT DO NOTHING RETURNING chunk_no`,
-      [runId, await this.nextChunkNo(m, runId), (after.page_offset ?? 0) + limit, limit],
+      [runId, await this.nextChunkNo(m, runId), offset, limit, Math.max(0, planned)],
     );
     return rows.length > 0;
   }

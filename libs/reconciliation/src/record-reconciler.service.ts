@@ -25,7 +25,7 @@ export class RecordReconciler {
     private readonly celar: CelarClient,
   ) {}
 
-  /** Reads the first page for its total and plans the pages; repeating it adds nothing. */
+  /** Reads the first page (Celar's list must be readable, and its total sizes the progress) and plans the scan; repeating it adds nothing. */
   async plan(runId: string): Promise<Advance> {
     const run = await this.runs.get(runId);
     if (!run) return { enqueue: [], finished: null };
@@ -38,7 +38,7 @@ export class RecordReconciler {
         await this.runs.markFailed(runId, `Celar's customer list could not be read: ${describeCelarError(asCelarError(error))}`);
         return { enqueue: [], finished: 'failed' };
       }
-      // No total in the envelope: plan one page; each full page plans the next.
+      // Only sizes the progress bar: the scan itself goes on until an empty page.
       total = first.total ?? first.customers.length;
     }
     return this.runs.db.transaction(async (m) => {
@@ -83,8 +83,11 @@ export class RecordReconciler {
       const fresh = await this.markSeen(m, chunk.run_id, page.customers);
       const findings = await this.reconcile(m, fresh);
       let enqueue: number[] = [];
+      // Only an empty page (or offset >= total) ends the scan: a short page is not the last.
       // Under the run's lock, like every change to a run's plan.
-      if (page.customers.length >= limit && (await this.runs.lockActive(m, chunk.run_id)) && (await this.runs.addNextPage(m, chunk.run_id, chunk))) {
+      const next = offset + page.customers.length;
+      const more = page.customers.length > 0 && (page.total === null || next < page.total);
+      if (more && (await this.runs.lockActive(m, chunk.run_id)) && (await this.runs.addNextPage(m, chunk.run_id, next, limit, chunk.planned - page.customers.length))) {
         enqueue = await this.runs.pendingChunks(chunk.run_id, m);
       }
       await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'done', {

@@ -7,12 +7,13 @@ import { runApiBenches } from './api.bench';
 import { BenchContext, loadBenchSettings } from './lib/bench-context';
 import { DIST_ROOT, killAllChildren } from './lib/bench-processes';
 import { BenchRow, BenchRun, BenchSection, detailLines, machineInfo, markdownTable, round, summarize, writeResults } from './lib/bench-report';
+import { runLookupBench } from './lookup.bench';
 import { runScaleBench } from './scale.bench';
 import { runSyncBenches } from './sync.bench';
 
 const RESULTS_DIR = join(DIST_ROOT, '..', 'bench', 'results');
 
-type SectionName = 'api-writes' | 'api-reads' | 'scale' | 'sync-throughput' | 'sync-rate-limit' | 'sync-scale-out' | 'reconciliation';
+type SectionName = 'api-writes' | 'api-reads' | 'scale' | 'sync-throughput' | 'sync-rate-limit' | 'sync-scale-out' | 'reconciliation' | 'lookup';
 
 async function timed(name: string, title: string, fn: () => Promise<BenchSection | BenchSection[]>): Promise<BenchSection[]> {
   const started = Date.now();
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     if (wanted('scale')) sections.push(...(await timed('scale', '5. Scale: database and queue cost vs row count', () => runScaleBench(ctx))));
     const sync = (['sync-throughput', 'sync-rate-limit', 'sync-scale-out'] as const).filter(wanted);
     if (sync.length) sections.push(...(await timed('sync', '3, 4, 6. Sync throughput, rate limit, scale-out', () => runSyncBenches(ctx, sync))));
+    if (wanted('lookup')) sections.push(...(await timed('lookup', 'Upstream lookup of creates in doubt', () => runLookupBench(ctx))));
     if (wanted('reconciliation')) sections.push(...(await timed('reconciliation', 'Reconciliation', () => reconciliationSection(ctx))));
   } finally {
     killAllChildren();

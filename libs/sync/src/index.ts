@@ -7,3 +7,5 @@ export { SyncQueue } from './sync.queue';
 export { SYNC_QUEUE, SYNC_JOB_OPTIONS, SYNC_ATTEMPTS, syncJobId } from './sync.jobs';
 export type { SyncJobs, SyncJobName, SyncJobData } from './sync.jobs';
 export { MAX_BULK_CREATE } from './create-batch.service';
+export { findCreatedUpstream } from './upstream-create.lookup';
+export type { WantedCreate } from './upstream-create.lookup';

@@ -31,6 +31,15 @@ export interface AppConfig {
     resweepAfterMs: number;
     pollMs: number;
   };
+  webhooks: {
+    /** How long a PSP app's endpoint has to answer one delivery. */
+    timeoutMs: number;
+    /** Deliveries in flight at once per endpoint, per worker process. */
+    concurrency: number;
+    /** The first retry's delay; each later one doubles, up to retryMaxMs. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -66,6 +75,13 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): AppConfig 
       backoffMaxMs: read.integer('SYNC_BACKOFF_MAX_MS', 1, 86_400_000, '60000'),
       resweepAfterMs: read.integer('SYNC_RESWEEP_AFTER_MS', 1000, 86_400_000, '60000'),
       pollMs: read.integer('OUTBOX_POLL_MS', 50, 60_000, '1000'),
+    },
+    webhooks: {
+      timeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', 100, 120_000, '15000'),
+      concurrency: read.integer('WEBHOOK_CONCURRENCY', 1, 1000, '8'),
+      // The contract: the first retry within 10 s, later ones capped at 1 h.
+      retryBaseMs: read.integer('WEBHOOK_RETRY_BASE_MS', 1, 10_000, '5000'),
+      retryMaxMs: read.integer('WEBHOOK_RETRY_MAX_MS', 1, 3_600_000, '3600000'),
     },
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 100, 600_000, '10000'),

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import { CelarCustomer, CelarCustomerInput, CelarCustomerPatch } from '@app/celar-client';
 import { OperationKind, OperationStatus, SyncStatus } from '@app/customers';
+import { WebhookEvents } from '@app/webhooks';
 
 /** What customer_operations.last_error holds once the sync engine has tried. */
 export interface OperationError {
@@ -290,8 +291,10 @@ export class SyncOperationsRepository {
     await runner.startTransaction();
     try {
       await runner.query(`SELECT 1 FROM customers WHERE id = $1 FOR UPDATE`, [customerId]);
-      await runner.query(
-        `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done'`,
+      // webhooks (issue 13): RETURNING kind tells which events this transaction owes.
+      const done = await rows<{ kind: OperationKind }>(
+        runner,
+        `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done' RETURNING kind`,
         [ids],
       );
       const upstreamSql = upstream
@@ -320,6 +323,8 @@ export class SyncOperationsRepository {
          WHERE id = $1`,
         params,
       );
+      // webhooks (issue 13): customer.synced / updated / deactivated, committed with the change.
+      await WebhookEvents.appendOperationsDone(runner, customerId, done.map((op) => op.kind));
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction().catch(() => undefined);
@@ -344,8 +349,11 @@ export class SyncOperationsRepository {
     await runner.startTransaction();
     try {
       await runner.query(`SELECT 1 FROM customers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [created.map((c) => c.customerId)]);
-      await runner.query(
-        `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done'`,
+      // webhooks (issue 13): RETURNING says whose create this transaction completed.
+      const done = await rows<{ customerId: string }>(
+        runner,
+        `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done'
+         RETURNING customer_id::text AS "customerId"`,
         [created.map((c) => c.operationId)],
       );
       await runner.query(
@@ -363,6 +371,8 @@ export class SyncOperationsRepository {
          WHERE c.id = v.customer_id`,
         [JSON.stringify(records)],
       );
+      // webhooks (issue 13): customer.synced for each create completed here, committed with it.
+      await WebhookEvents.appendForCustomers(runner, done.map(({ customerId }) => ({ customerId, type: 'customer.synced' as const })));
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction().catch(() => undefined);
@@ -383,6 +393,8 @@ export class SyncOperationsRepository {
         customerId,
         JSON.stringify({ code: error.code, message: error.message, at: error.at }),
       ]);
+      // webhooks (issue 13): customer.sync_failed, committed with the failure.
+      await WebhookEvents.appendForCustomers(runner, [{ customerId, type: 'customer.sync_failed' }]);
       await runner.commitTransaction();
     } catch (failure) {
       await runner.rollbackTransaction().catch(() => undefined);

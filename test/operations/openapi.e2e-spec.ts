@@ -38,10 +38,10 @@ const ADMIN_ROUTES = [
   'get /api/v1/admin/reconciliations',
   'post /api/v1/admin/reconciliations',
   'get /api/v1/admin/reconciliations/{id}',
-  'post /api/v1/admin/webhook-endpoints',
   'get /api/v1/admin/webhook-endpoints',
-  'patch /api/v1/admin/webhook-endpoints/{id}',
+  'post /api/v1/admin/webhook-endpoints',
   'delete /api/v1/admin/webhook-endpoints/{id}',
+  'patch /api/v1/admin/webhook-endpoints/{id}',
   'get /api/v1/admin/webhook-endpoints/{id}/deliveries',
   'post /api/v1/admin/webhook-endpoints/{id}/recover',
 ];

@@ -28,8 +28,8 @@ export default tseslint.config(
     },
   },
   {
-    // Cross-project tests start the apps' factories (apps have no index) by relative path.
-    files: ['test/**/*.ts'],
+    // Cross-project tests and benchmarks start the apps' factories (apps have no index) by relative path.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [throughIndex[0]] }],
     },

@@ -21,13 +21,30 @@ const CONTRACT_ROUTES = [
   'get /api/v1/admin/reconciliations',
   'post /api/v1/admin/reconciliations',
   'get /api/v1/admin/reconciliations/{id}',
+  'post /api/v1/admin/webhook-endpoints',
+  'get /api/v1/admin/webhook-endpoints',
+  'patch /api/v1/admin/webhook-endpoints/{id}',
+  'delete /api/v1/admin/webhook-endpoints/{id}',
+  'get /api/v1/admin/webhook-endpoints/{id}/deliveries',
+  'post /api/v1/admin/webhook-endpoints/{id}/recover',
   'get /health/live',
   'get /health/ready',
   'get /metrics',
   'get /docs',
   'get /docs-json',
 ];
-const ADMIN_ROUTES = ['post /api/v1/customers/{id}/sync', 'get /api/v1/admin/reconciliations', 'post /api/v1/admin/reconciliations', 'get /api/v1/admin/reconciliations/{id}'];
+const ADMIN_ROUTES = [
+  'post /api/v1/customers/{id}/sync',
+  'get /api/v1/admin/reconciliations',
+  'post /api/v1/admin/reconciliations',
+  'get /api/v1/admin/reconciliations/{id}',
+  'get /api/v1/admin/webhook-endpoints',
+  'post /api/v1/admin/webhook-endpoints',
+  'delete /api/v1/admin/webhook-endpoints/{id}',
+  'patch /api/v1/admin/webhook-endpoints/{id}',
+  'get /api/v1/admin/webhook-endpoints/{id}/deliveries',
+  'post /api/v1/admin/webhook-endpoints/{id}/recover',
+];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 const ERROR_REF = '#/components/schemas/Error';
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };

@@ -6,6 +6,7 @@ import { CustomersHttpModule } from './customers/customers-http.module';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ApiOperationsModule } from './operations/api-operations.module';
 import { ReconciliationsHttpModule } from './reconciliations/reconciliations-http.module';
+import { WebhooksHttpModule } from './webhooks/webhooks-http.module';
 
 @Module({})
 export class ApiModule {
@@ -18,6 +19,7 @@ export class ApiModule {
         ApiOperationsModule.forRoot(config),
         CustomersHttpModule,
         ReconciliationsHttpModule.forRoot(config),
+        WebhooksHttpModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
     };

@@ -1,5 +1,6 @@
 // The CLI talks to the running API over HTTP, with an admin key; it never touches the database.
 import type { FindingView, RunKind, RunView } from '@app/reconciliation';
+import type { DeliveryListView, EndpointView } from '@app/webhooks';
 
 export class CliError extends Error {
   constructor(
@@ -52,6 +53,16 @@ export class AdminApiClient {
   async resync(customerId: string): Promise<{ message: string; customer: { id: string; sync_status: string; celar_id: string | null } }> {
     const res = await this.request('POST', `/api/v1/customers/${encodeURIComponent(customerId)}/sync`);
     return (await this.json(res)) as { message: string; customer: { id: string; sync_status: string; celar_id: string | null } };
+  }
+
+  async webhookEndpoints(): Promise<EndpointView[]> {
+    const res = await this.request('GET', '/api/v1/admin/webhook-endpoints');
+    return ((await this.json(res)) as { endpoints: EndpointView[] }).endpoints;
+  }
+
+  async webhookDeliveries(endpointId: string, limit: number, offset: number): Promise<DeliveryListView> {
+    const res = await this.request('GET', `/api/v1/admin/webhook-endpoints/${encodeURIComponent(endpointId)}/deliveries?limit=${limit}&offset=${offset}`);
+    return (await this.json(res)) as DeliveryListView;
   }
 
   private async request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {

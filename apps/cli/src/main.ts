@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '@app/config';
 import type { RunKind, RunView } from '@app/reconciliation';
 import { AdminApiClient, CliError } from './admin-api.client';
 import { exitCodeFor, FINISHED, formatFindings, formatSummary } from './run-format';
+import { formatDeliveries, formatEndpoints } from './webhook-format';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -108,7 +109,32 @@ function buildProgram(ctx: Context): Command {
       ctx.io.stdout.write(`${message}: customer ${customer.id} is ${customer.sync_status}\n`);
     });
 
+  const webhooks = program.command('webhooks').description("PSP apps' webhook endpoints and their deliveries");
+  webhooks
+    .command('list')
+    .description('every endpoint: id, enabled, types, url')
+    .action(async () => {
+      ctx.io.stdout.write(`${formatEndpoints(await ctx.client().webhookEndpoints())}\n`);
+    });
+  webhooks
+    .command('deliveries')
+    .description("an endpoint's delivery log, newest event first")
+    .argument('<endpoint-id>')
+    .addOption(new Option('--limit <n>', 'rows to show (1..100)').default('20').argParser(positiveInt('--limit', 100)))
+    .addOption(new Option('--offset <n>', 'rows to skip').default('0').argParser(nonNegativeInt('--offset')))
+    .action(async (endpointId: string, options: { limit: number; offset: number }) => {
+      const page = await ctx.client().webhookDeliveries(endpointId, Number(options.limit), Number(options.offset));
+      ctx.io.stdout.write(`${formatDeliveries(page)}\n`);
+    });
+
   return program;
+}
+
+function nonNegativeInt(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d{1,9}$/.test(value)) throw new CliError(`${name} must be an integer from 0`);
+    return Number(value);
+  };
 }
 
 function positiveInt(name: string, max = 3_600_000): (value: string) => number {

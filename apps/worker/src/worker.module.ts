@@ -4,6 +4,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { ReconciliationWorkerModule } from '@app/reconciliation';
 import { SyncModule } from '@app/sync';
+import { WebhooksWorkerModule } from '@app/webhooks';
 import { WorkerOperationsModule } from './operations/worker-operations.module';
 
 /** Connections beyond the sync workers' (each drain holds one for its customer's lock). */
@@ -20,6 +21,8 @@ export class WorkerModule {
         CelarClientModule.forRoot(config),
         SyncModule,
         ReconciliationWorkerModule,
+        // Events to PSP apps: its own lanes and connections, apart from the sync's queue (issue 13).
+        WebhooksWorkerModule,
         // Logs, metrics, and the health/metrics server on WORKER_PORT (WorkerOperationsServer).
         WorkerOperationsModule.forRoot(config),
       ],

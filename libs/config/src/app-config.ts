@@ -37,6 +37,15 @@ export interface AppConfig {
     /** How long a drain holds a customer unless it renews: a holder that died frees it after this. */
     leaseMs: number;
   };
+  webhooks: {
+    /** How long a PSP app's endpoint has to answer one delivery. */
+    timeoutMs: number;
+    /** Deliveries in flight at once per endpoint, per worker process. */
+    concurrency: number;
+    /** The first retry's delay; each later one doubles, up to retryMaxMs. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -75,6 +84,13 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): AppConfig 
       resweepAfterMs: read.integer('SYNC_RESWEEP_AFTER_MS', 1000, 86_400_000, '60000'),
       pollMs: read.integer('OUTBOX_POLL_MS', 50, 60_000, '1000'),
       leaseMs: read.integer('SYNC_LEASE_MS', 1000, 600_000, '60000'),
+    },
+    webhooks: {
+      timeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', 100, 120_000, '15000'),
+      concurrency: read.integer('WEBHOOK_CONCURRENCY', 1, 1000, '8'),
+      // The contract: the first retry within 10 s, later ones capped at 1 h.
+      retryBaseMs: read.integer('WEBHOOK_RETRY_BASE_MS', 1, 10_000, '5000'),
+      retryMaxMs: read.integer('WEBHOOK_RETRY_MAX_MS', 1, 3_600_000, '3600000'),
     },
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 100, 600_000, '10000'),

@@ -75,6 +75,17 @@ export interface ClaimedOperation {
   requestId: string | null;
 }
 
+/**
+ * Told of what the sync engine settled, inside the transaction that records it, so what a
+ * listener writes (a webhook event, a case resolved) commits with it or not at all.
+ */
+export interface SyncOutcomeListener {
+  /** Operations marked done, per customer, their kinds in order. */
+  operationsDone?(sql: Sql, done: { customerId: string; operationIds: string[]; kinds: OperationKind[] }[]): Promise<void>;
+  /** A customer failed (Celar refused one of its operations for good). */
+  customerFailed?(sql: Sql, customerId: string, operationIds: string[]): Promise<void>;
+}
+
 /** The drain no longer holds the customer: another drain may have taken it. Nothing was written. */
 export class LeaseLostError extends Error {
   constructor(customerIds: string[]) {
@@ -109,7 +120,14 @@ const SETTLE_MS_LEFT = `greatest(0, ceil(extract(epoch FROM (c.settle_until - no
  */
 @Injectable()
 export class CustomerOperationsRepository {
+  private readonly listeners: SyncOutcomeListener[] = [];
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Features that act on sync outcomes register here (at module init, in the worker). */
+  addListener(listener: SyncOutcomeListener): void {
+    this.listeners.push(listener);
+  }
 
   // ---- relay ----
 
@@ -376,6 +394,7 @@ export class CustomerOperationsRepository {
         customerId,
         JSON.stringify({ code: error.code, message: error.message, at: error.at }),
       ]);
+      for (const listener of this.listeners) await listener.customerFailed?.(sql, customerId, operationIds);
     });
   }
 
@@ -386,9 +405,10 @@ export class CustomerOperationsRepository {
     if (done.length === 0) return;
     await inTransaction(this.dataSource, async (sql) => {
       await this.lockHeld(sql, token, done.flatMap((d) => d.operationIds));
-      await sql.rows(
+      const moved = await sql.rows<{ id: string; customerId: string; kind: OperationKind }>(
         `UPDATE customer_operations SET status = 'done', in_doubt = false, completed_at = now()
-          WHERE id = ANY($1::bigint[]) AND status <> 'done'`,
+          WHERE id = ANY($1::bigint[]) AND status <> 'done'
+          RETURNING id::text AS id, customer_id AS "customerId", kind, seq`,
         [done.flatMap((d) => d.operationIds)],
       );
       const records = done.map(({ customerId, upstream }) => ({
@@ -418,6 +438,16 @@ export class CustomerOperationsRepository {
          WHERE c.id = v.customer_id`,
         [JSON.stringify(records)],
       );
+      if (moved.length > 0 && this.listeners.length > 0) {
+        const byCustomer = new Map<string, { customerId: string; operationIds: string[]; kinds: OperationKind[] }>();
+        for (const op of [...moved].sort((a, b) => Number(a.id) - Number(b.id))) {
+          const entry = byCustomer.get(op.customerId) ?? { customerId: op.customerId, operationIds: [], kinds: [] };
+          entry.operationIds.push(op.id);
+          entry.kinds.push(op.kind);
+          byCustomer.set(op.customerId, entry);
+        }
+        for (const listener of this.listeners) await listener.operationsDone?.(sql, [...byCustomer.values()]);
+      }
     });
   }
 

@@ -22,5 +22,6 @@ export type {
   DrainCustomer,
   OperationError,
   SyncOperation,
+  SyncOutcomeListener,
   UpstreamRecord,
 } from './customer-operations.repository';

@@ -111,18 +111,79 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts ended, by outcome: delivered, retry (failed, tried again later), failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_delivery_attempts_total',
+    help: "Webhook requests sent to PSP apps' endpoints, by result: the status class (2xx, 4xx...), timeout or network",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDuration = new Histogram({
+    name: 'webhook_delivery_duration_seconds',
+    help: "Time a PSP app's endpoint took to answer a delivery (or to fail)",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly webhookEndpointsDisabled = new Counter({
+    name: 'webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled after failing every delivery for days',
+    registers: [this.registry],
+  });
+
+  /** Set by the webhook dispatcher: reads the backlog from Postgres on each scrape. */
+  webhookBacklogSource?: () => Promise<{ pending: number; oldestSeconds: number }>;
+  private webhookBacklogRead?: Promise<void>;
+
+  readonly webhookPending = new Gauge({
+    name: 'webhook_pending_deliveries',
+    help: 'Webhook deliveries not yet made to enabled endpoints (read on scrape)',
+    registers: [this.registry],
+    collect: () => this.readWebhookBacklog(),
+  });
+
+  readonly webhookLag = new Gauge({
+    name: 'webhook_oldest_undelivered_age_seconds',
+    help: 'Age of the oldest event not yet delivered to an enabled endpoint (0 when none; read on scrape)',
+    registers: [this.registry],
+    collect: () => this.readWebhookBacklog(),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Known label sets start at 0, so a rate() works from the first event on.
     for (const kind of OPERATION_KINDS) {
       for (const outcome of SYNC_OUTCOMES) this.syncOperations.inc({ kind, outcome }, 0);
     }
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
   }
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
+  }
+
+  /** One query per scrape for both webhook gauges (prom-client collects metrics concurrently). */
+  private readWebhookBacklog(): Promise<void> {
+    const source = this.webhookBacklogSource;
+    if (!source) return Promise.resolve();
+    this.webhookBacklogRead ??= source()
+      .then(({ pending, oldestSeconds }) => {
+        this.webhookPending.set(pending);
+        this.webhookLag.set(oldestSeconds);
+      })
+      // Postgres not answering shows in dependency_up; the gauges keep their last values.
+      .catch(() => undefined)
+      .finally(() => (this.webhookBacklogRead = undefined));
+    return this.webhookBacklogRead;
   }
 
   /** Called by the sync processor once an attempt's outcome is known. */

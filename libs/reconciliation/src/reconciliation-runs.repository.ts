@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { WebhookEvents } from '@app/webhooks';
 import { ChunkKind } from './reconciliation-chunk.entity';
 import { CONFIRM_CHUNK_SIZE } from './reconciliation.constants';
 import { RunPhase } from './reconciliation-run.entity';
@@ -133,11 +134,13 @@ export class ReconciliationRunsRepository {
   /** A run that cannot go on at all (e.g. Celar's list cannot be read). */
   async markFailed(id: string, error: string): Promise<void> {
     await this.db.transaction(async (m) => {
-      await m.query(
+      const [ended] = await m.query<[RunRow[], number]>(
         `UPDATE reconciliation_runs SET status = 'failed', phase = 'done', error = $2, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND ${ACTIVE}`,
+          WHERE id = $1 AND ${ACTIVE} RETURNING *`,
         [id, error],
       );
+      // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
+      if (ended[0]) await WebhookEvents.appendRunFinished(m, toRunView(ended[0]));
       await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
     });
   }
@@ -346,6 +349,8 @@ export class ReconciliationRunsRepository {
       [runId, gaps.failed_chunks, gaps.chunks_with_errors > 5 ? `${gaps.errors_text}; …` : gaps.errors_text],
     );
     await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
+    // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
+    await WebhookEvents.appendRunFinished(m, toRunView(rows[0][0]));
     return rows[0][0].status;
   }
 

@@ -18,3 +18,5 @@ export type {
   SandboxRequestLogQuery,
   SandboxStats,
 } from './sandbox';
+export { startWebhookReceiver } from './webhook-receiver';
+export type { WebhookReceiver, ReceivedWebhook, ReceiverFaults } from './webhook-receiver';

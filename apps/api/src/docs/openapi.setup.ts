@@ -40,6 +40,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     )
     .addTag('customers', "The PSP's customers, mirrored from and synced to Celar")
     .addTag('reconciliations', 'Admin: balance and record reconciliation runs against Celar, and their findings')
+    .addTag('webhooks', 'Admin: endpoints of PSP apps that receive signed events (Standard Webhooks), their delivery log, recover')
     .addTag('operations', 'Probes, metrics and these docs: no API key')
     .build();
   base.components = { ...base.components, schemas: { ...CUSTOMER_REQUEST_SCHEMAS } };

@@ -2,6 +2,13 @@ import { CustomerMirror1764000000000 } from './1764000000000-CustomerMirror';
 import { Reconciliation1764200000000 } from './1764200000000-Reconciliation';
 import { IdempotencyResponseText1764300000000 } from './1764300000000-IdempotencyResponseText';
 import { SyncLeasesAndSettling1765000000000 } from './1765000000000-SyncLeasesAndSettling';
+import { Webhooks1765300000000 } from './1765300000000-Webhooks';
 
 /** Every migration, in order. A new migration is generated (npm run migration:generate) and added here. */
-export const MIGRATIONS = [CustomerMirror1764000000000, Reconciliation1764200000000, IdempotencyResponseText1764300000000, SyncLeasesAndSettling1765000000000];
+export const MIGRATIONS = [
+  CustomerMirror1764000000000,
+  Reconciliation1764200000000,
+  IdempotencyResponseText1764300000000,
+  SyncLeasesAndSettling1765000000000,
+  Webhooks1765300000000,
+];

@@ -1,0 +1,11 @@
+export { WebhooksModule, WebhooksWorkerModule } from './webhooks.module';
+export { WebhookEvents, WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
+export type { NewWebhookEvent, TransactionExecutor } from './webhook-events';
+export { WEBHOOK_EVENT_TYPES, customerEventFor } from './webhook-event-types';
+export type { WebhookEventType, WebhookPayload } from './webhook-event-types';
+export { WebhookEndpointsService } from './webhook-endpoints.service';
+export type { EndpointView, DeliveryView, DeliveryListView } from './webhook-endpoints.service';
+export { WebhookDispatcher } from './webhook.dispatcher';
+export { WebhooksRepository } from './webhooks.repository';
+export { newEndpointSecret, signedHeaders } from './webhook-signer';
+export { retryDelayMs, GIVE_UP_AFTER_MS, DISABLE_AFTER_MS } from './webhook-retry';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
+import { CasesService } from '@app/cases';
 import { CelarCustomer, CelarCustomerInput, CelarCustomerPatch } from '@app/celar-client';
 import { OperationKind, OperationStatus, SyncStatus } from '@app/customers';
 
@@ -73,7 +74,10 @@ async function rows<T>(runner: QueryRunner, sql: string, params: unknown[] = [])
  */
 @Injectable()
 export class SyncOperationsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cases: CasesService,
+  ) {}
 
   /** A dedicated connection from the pool; release it with `releaseRunner`. */
   async connect(): Promise<QueryRunner> {
@@ -294,6 +298,10 @@ export class SyncOperationsRepository {
         `UPDATE customer_operations SET status = 'done', completed_at = now() WHERE id = ANY($1::bigint[]) AND status <> 'done'`,
         [ids],
       );
+      // --- cases hook (libs/cases): a reconciliation case waiting for one of these operations (a repush) is resolved in this
+      // same transaction. Any new completion point of the sync engine must make this call too.
+      await this.cases.resolveRepushed(runner, ids);
+      // --- end of cases hook
       const upstreamSql = upstream
         ? `celar_id = coalesce(celar_id, $2), psp_id = coalesce($3, psp_id),
            celar_created_at = coalesce($4::timestamptz, celar_created_at), celar_updated_at = coalesce($5::timestamptz, celar_updated_at),

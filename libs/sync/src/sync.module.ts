@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CasesModule } from '@app/cases';
 import { CreateBatchService } from './create-batch.service';
 import { CustomerSyncProcessor } from './customer-sync.processor';
 import { CustomerSyncService } from './customer-sync.service';
@@ -12,6 +13,8 @@ import { SyncQueue } from './sync.queue';
  * (pool larger than SYNC_CONCURRENCY: a drain holds a connection) and CelarClientModule.
  */
 @Module({
+  // Cases: a repush resolves its case when its operation completes (SyncOperationsRepository.complete).
+  imports: [CasesModule],
   providers: [SyncOperationsRepository, SyncQueue, CreateBatchService, CustomerSyncService, OutboxRelay, CustomerSyncProcessor],
   exports: [CustomerSyncService, OutboxRelay, CustomerSyncProcessor, SyncQueue, SyncOperationsRepository],
 })

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { CasesHttpModule } from './cases/cases-http.module';
 import { CustomersHttpModule } from './customers/customers-http.module';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ApiOperationsModule } from './operations/api-operations.module';
@@ -18,6 +19,7 @@ export class ApiModule {
         ApiOperationsModule.forRoot(config),
         CustomersHttpModule,
         ReconciliationsHttpModule.forRoot(config),
+        CasesHttpModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
     };

@@ -40,6 +40,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     )
     .addTag('customers', "The PSP's customers, mirrored from and synced to Celar")
     .addTag('reconciliations', 'Admin: balance and record reconciliation runs against Celar, and their findings')
+    .addTag('cases', 'Admin: reconciliation breaks followed across runs (cases), and the summary of the whole book')
     .addTag('operations', 'Probes, metrics and these docs: no API key')
     .build();
   base.components = { ...base.components, schemas: { ...CUSTOMER_REQUEST_SCHEMAS } };

@@ -131,7 +131,7 @@ export class CaseListDto implements CaseList {
 export const NOTE_SCHEMA = (required: boolean): SchemaObject => ({
   type: 'object',
   additionalProperties: false,
-  required: required ? ['note'] : [],
+  ...(required ? { required: ['note'] } : {}),
   properties: { note: { type: 'string', minLength: 1, maxLength: 2000, description: required ? 'Why the break is accepted' : 'Optional' } },
 });
 

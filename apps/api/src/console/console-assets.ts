@@ -12,6 +12,7 @@ a { color:var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible { outline:3px solid #f59e0b; outline-offset:2px; }
 .skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; background:#fff; padding:4px 8px; }
 header { background:#101828; color:#fff; padding:0 24px; display:flex; align-items:center; gap:24px; min-height:52px; flex-wrap:wrap; }
+header nav { display:flex; gap:20px; }
 header a { color:#e4e7ec; text-decoration:none; padding:14px 0; border-bottom:3px solid transparent; }
 header a[aria-current="page"] { color:#fff; border-bottom-color:#f59e0b; }
 header .brand { font-weight:700; color:#fff; }

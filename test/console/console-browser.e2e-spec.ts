@@ -75,7 +75,8 @@ describe('the console in a browser (e2e)', () => {
     const [cookie] = await page.context().cookies();
     expect(cookie).toMatchObject({ name: 'console_session', httpOnly: true, sameSite: 'Strict' });
     // Chart.js has drawn on both canvases.
-    await page.waitForFunction(() => document.querySelectorAll('canvas').length === 2 && [...document.querySelectorAll('canvas')].every((c) => c.width > 0 && (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(c)));
+    // Runs in the page (a string: this file has no DOM types).
+    await page.waitForFunction(`[...document.querySelectorAll('canvas')].length === 2 && [...document.querySelectorAll('canvas')].every((c) => window.Chart.getChart(c))`);
     expect(await page.locator('.card').filter({ hasText: 'open cases' }).locator('.n').textContent()).toBe('2');
     await page.screenshot({ path: join(SHOTS, 'summary.png'), fullPage: true });
   });
@@ -154,7 +155,7 @@ describe('the console in a browser (e2e)', () => {
   it("shows a customer's page: fields, sync history and balance history chart", async () => {
     await page.goto(`${base}/console/customers/${customers[2].id}`);
     await page.getByRole('heading', { name: 'Balance history' }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('canvas').length === 1);
+    await page.waitForFunction(`document.querySelectorAll('canvas').length === 1 && window.Chart.getChart(document.querySelector('canvas'))`);
     expect(await page.locator('dl.fields').textContent()).toContain(customers[2].celarId);
     expect(await page.locator('table').last().textContent()).toBeDefined();
     await page.screenshot({ path: join(SHOTS, 'customer.png'), fullPage: true });

@@ -1,3 +1,4 @@
+import type { CaseList, CaseWithEvents } from '@app/cases';
 // The CLI talks to the running API over HTTP, with an admin key; it never touches the database.
 import type { FindingView, RunKind, RunView } from '@app/reconciliation';
 
@@ -52,6 +53,17 @@ export class AdminApiClient {
   async resync(customerId: string): Promise<{ message: string; customer: { id: string; sync_status: string; celar_id: string | null } }> {
     const res = await this.request('POST', `/api/v1/customers/${encodeURIComponent(customerId)}/sync`);
     return (await this.json(res)) as { message: string; customer: { id: string; sync_status: string; celar_id: string | null } };
+  }
+
+  /** GET /admin/cases with the query as given (status, kind, customer_id, min_age_hours, limit, offset). */
+  async listCases(query: Record<string, string>): Promise<CaseList> {
+    const res = await this.request('GET', `/api/v1/admin/cases?${new URLSearchParams(query).toString()}`);
+    return (await this.json(res)) as CaseList;
+  }
+
+  async getCase(id: string): Promise<CaseWithEvents> {
+    const res = await this.request('GET', `/api/v1/admin/cases/${encodeURIComponent(id)}`);
+    return (await this.json(res)) as CaseWithEvents;
   }
 
   private async request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {

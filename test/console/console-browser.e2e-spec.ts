@@ -1,5 +1,5 @@
 // The console in a real browser: Debian's Chromium driven by playwright-core, against the API,
-// the real worker and the sandbox. Saves a screenshot of each main page under docs/console/.
+// the real worker and the sandbox. Screenshots each main page (docs/console/ with CONSOLE_SCREENSHOTS=1).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { TEST_ADMIN_KEY, TEST_APP_KEY } from '@app/testing';
 import { APP, CaseStack, listCases, seedCustomers, Seeded, startCaseStack, startRun, waitForRun, waitUntil } from '../cases/cases-kit';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(__dirname, '..', '..', 'docs', 'console');
+// CONSOLE_SCREENSHOTS=1 refreshes the docs' screenshots; otherwise they go to a temporary folder.
+const SHOTS = process.env.CONSOLE_SCREENSHOTS ? join(__dirname, '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'console-shots-'));
 
 describe('the console in a browser (e2e)', () => {
   let stack: CaseStack;

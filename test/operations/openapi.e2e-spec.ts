@@ -27,6 +27,18 @@ const CONTRACT_ROUTES = [
   'delete /api/v1/admin/webhook-endpoints/{id}',
   'get /api/v1/admin/webhook-endpoints/{id}/deliveries',
   'post /api/v1/admin/webhook-endpoints/{id}/recover',
+  'get /api/v1/admin/cases',
+  'get /api/v1/admin/cases/{id}',
+  'post /api/v1/admin/cases/{id}/acknowledge',
+  'post /api/v1/admin/cases/{id}/resolve',
+  'post /api/v1/admin/cases/{id}/accept',
+  'post /api/v1/admin/cases/{id}/reopen',
+  'post /api/v1/admin/cases/{id}/repush',
+  'get /api/v1/admin/summary',
+  'get /console',
+  'post /console/session',
+  'delete /console/session',
+  'post /console/session/logout',
   'get /health/live',
   'get /health/ready',
   'get /metrics',
@@ -44,6 +56,14 @@ const ADMIN_ROUTES = [
   'patch /api/v1/admin/webhook-endpoints/{id}',
   'get /api/v1/admin/webhook-endpoints/{id}/deliveries',
   'post /api/v1/admin/webhook-endpoints/{id}/recover',
+  'get /api/v1/admin/cases',
+  'get /api/v1/admin/cases/{id}',
+  'post /api/v1/admin/cases/{id}/acknowledge',
+  'post /api/v1/admin/cases/{id}/resolve',
+  'post /api/v1/admin/cases/{id}/accept',
+  'post /api/v1/admin/cases/{id}/reopen',
+  'post /api/v1/admin/cases/{id}/repush',
+  'get /api/v1/admin/summary',
 ];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 const ERROR_REF = '#/components/schemas/Error';
@@ -205,7 +225,8 @@ describe('OpenAPI: /docs and /docs-json', () => {
 
   it('answers as documented about keys: 401 without one, 403 for an app key exactly where a 403 is documented', async () => {
     const someId = '00000000-0000-4000-8000-000000000000';
-    for (const { key, method, path, op } of operations(doc)) {
+    // The console answers with a session cookie, not a key: test/console covers it.
+    for (const { key, method, path, op } of operations(doc).filter((o) => !o.path.startsWith('/console'))) {
       const url = path.replace(/\{\w+\}/g, someId);
       const anonymous = await request(http)[method](url);
       if (op.security?.length) {

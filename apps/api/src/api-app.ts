@@ -4,8 +4,11 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig } from '@app/config';
 import { instrumentHttp, useJsonLogger } from '@app/observability';
 import { ApiModule } from './api.module';
+import { consoleBodyMiddleware, consoleSessionMiddleware, isConsolePath } from './console/console-http.middleware';
+import { ConsoleSessionsService } from './console/console-sessions.service';
 import { setupOpenApi } from './docs/openapi.setup';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { ApiRequest, ApiResponse, NextFunction } from './http/api-request';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
 
@@ -27,7 +30,11 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.use(requestIdMiddleware);
   // Before the body parser, so requests it refuses are counted and logged too.
   instrumentHttp(app);
-  app.use(jsonBodyMiddleware(config.bodyLimitBytes));
+  // The console (/console) takes HTML forms and has its own session; everything else is JSON only.
+  const json = jsonBodyMiddleware(config.bodyLimitBytes);
+  const consoleBody = consoleBodyMiddleware();
+  app.use((req: ApiRequest, res: ApiResponse, next: NextFunction) => (isConsolePath(req.path) ? consoleBody : json)(req, res, next));
+  app.use(consoleSessionMiddleware(app.get(ConsoleSessionsService)));
   app.useGlobalFilters(new ApiExceptionFilter());
   // Before init: init installs the 404 handler, and routes added after it are never reached.
   setupOpenApi(app, config);

@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { CasesHttpModule } from './cases/cases-http.module';
+import { ConsoleHttpModule } from './console/console-http.module';
 import { CustomersHttpModule } from './customers/customers-http.module';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { ApiOperationsModule } from './operations/api-operations.module';
@@ -20,6 +22,8 @@ export class ApiModule {
         CustomersHttpModule,
         ReconciliationsHttpModule.forRoot(config),
         WebhooksHttpModule,
+        CasesHttpModule,
+        ConsoleHttpModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
     };

@@ -1,3 +1,4 @@
+import type { CaseList, CaseWithEvents } from '@app/cases';
 // The CLI talks to the running API over HTTP, with an admin key; it never touches the database.
 import type { FindingView, RunKind, RunView } from '@app/reconciliation';
 import type { DeliveryListView, EndpointView } from '@app/webhooks';
@@ -63,6 +64,17 @@ export class AdminApiClient {
   async webhookDeliveries(endpointId: string, limit: number, offset: number): Promise<DeliveryListView> {
     const res = await this.request('GET', `/api/v1/admin/webhook-endpoints/${encodeURIComponent(endpointId)}/deliveries?limit=${limit}&offset=${offset}`);
     return (await this.json(res)) as DeliveryListView;
+  }
+
+  /** GET /admin/cases with the query as given (status, kind, customer_id, min_age_hours, limit, offset). */
+  async listCases(query: Record<string, string>): Promise<CaseList> {
+    const res = await this.request('GET', `/api/v1/admin/cases?${new URLSearchParams(query).toString()}`);
+    return (await this.json(res)) as CaseList;
+  }
+
+  async getCase(id: string): Promise<CaseWithEvents> {
+    const res = await this.request('GET', `/api/v1/admin/cases/${encodeURIComponent(id)}`);
+    return (await this.json(res)) as CaseWithEvents;
   }
 
   private async request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {

@@ -9,6 +9,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ConfigError, loadConfig } from '@app/config';
 import type { RunKind, RunView } from '@app/reconciliation';
 import { AdminApiClient, CliError } from './admin-api.client';
+import { formatCase, formatCases } from './case-format';
 import { exitCodeFor, FINISHED, formatFindings, formatSummary } from './run-format';
 import { formatDeliveries, formatEndpoints } from './webhook-format';
 
@@ -44,7 +45,7 @@ function apiClient(io: CliIo): AdminApiClient {
 function buildProgram(ctx: Context): Command {
   const program = new Command()
     .name('npm run cli --')
-    .description('customer-sync operators: reconciliation runs and re-syncs, through the running API')
+    .description('customer-sync operators: reconciliation runs, cases and re-syncs, through the running API')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) })
     .showHelpAfterError('(see --help)');
@@ -98,6 +99,33 @@ function buildProgram(ctx: Context): Command {
         // Not pipeline(): it would end the caller's stdout.
         for await (const chunk of source) ctx.io.stdout.write(chunk as Buffer);
       }
+    });
+
+  program
+    .command('cases')
+    .description('list reconciliation cases, oldest first (default: open and acknowledged)')
+    .option('--status <list>', 'comma-separated: open, acknowledged, resolved, accepted', 'open,acknowledged')
+    .option('--kind <kind>', 'one case kind, e.g. field_drift')
+    .option('--customer <id>', "our id or Celar's cr_ id")
+    .option('--min-age-hours <hours>', 'first seen at least this many hours ago')
+    .addOption(new Option('--limit <n>', 'cases to show (1..100)').default('20').argParser(positiveInt('--limit', 100)))
+    .option('--offset <n>', 'skip this many', '0')
+    .action(async (options: { status: string; kind?: string; customer?: string; minAgeHours?: string; limit: number; offset: string }) => {
+      const query: Record<string, string> = { status: options.status, limit: String(options.limit), offset: options.offset };
+      if (options.kind) query.kind = options.kind;
+      if (options.customer) query.customer_id = options.customer;
+      if (options.minAgeHours) query.min_age_hours = options.minAgeHours;
+      ctx.io.stdout.write(`${formatCases(await ctx.client().listCases(query))}
+`);
+    });
+
+  program
+    .command('case')
+    .description('show one case with its timeline')
+    .argument('<case-id>')
+    .action(async (caseId: string) => {
+      ctx.io.stdout.write(`${formatCase(await ctx.client().getCase(caseId))}
+`);
     });
 
   program

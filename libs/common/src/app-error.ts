@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   not_created_upstream: 409,
   run_in_progress: 409,
   idempotency_key_in_use: 409,
+  invalid_transition: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

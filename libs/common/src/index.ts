@@ -1,1 +1,2 @@
 export { AppError, ERROR_STATUS, ErrorCode, ErrorDetail } from './app-error';
+export { csvField } from './csv';

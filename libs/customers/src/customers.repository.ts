@@ -7,6 +7,7 @@ import { OUTBOX_CHANNEL } from './customer-operations.repository';
 
 /** One database transaction; statements return their rows (also for UPDATE ... RETURNING). */
 export class Tx {
+  /** `runner` may be in another lib's transaction: the statements join it. */
   constructor(private readonly runner: QueryRunner) {}
 
   async rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -74,6 +75,27 @@ const PATCH_COLUMNS: Record<string, string> = {
   document_type: 'document_type',
 };
 
+export interface CustomerCounts {
+  total: number;
+  active: number;
+  pending: number;
+  synced: number;
+  failed: number;
+}
+
+/** One operation of a customer, as its sync history shows it. */
+export interface OperationHistoryRow {
+  id: string;
+  seq: number;
+  kind: OperationKind;
+  status: string;
+  attempts: number;
+  created_at: string;
+  completed_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 export interface StoredIdempotentResponse {
   requestHash: string;
   status: number;
@@ -138,6 +160,39 @@ export class CustomersRepository {
     return { customers: rows.map(toCustomer), total: Number(total) };
   }
 
+  /** Customers by sync status, for the admin summary. */
+  async countsBySyncStatus(): Promise<CustomerCounts> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE is_active)::int AS active,
+              count(*) FILTER (WHERE sync_status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE sync_status = 'synced')::int AS synced,
+              count(*) FILTER (WHERE sync_status = 'failed')::int AS failed
+         FROM customers`,
+    );
+    return row;
+  }
+
+  /** Operations not yet sent to Celar, and how long the oldest has waited (whole seconds; null when none). */
+  async outboxBacklog(): Promise<{ pending: number; oldest_pending_age_s: number | null }> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS pending, floor(extract(epoch FROM now() - min(created_at)))::int AS oldest
+         FROM customer_operations WHERE status = 'pending'`,
+    );
+    return { pending: row.pending, oldest_pending_age_s: row.oldest };
+  }
+
+  /** A customer's operations, newest first: its sync history. */
+  async operationsOf(customerId: string, limit: number): Promise<OperationHistoryRow[]> {
+    const rows: (Omit<OperationHistoryRow, 'created_at' | 'completed_at'> & { created_at: Date; completed_at: Date | null })[] =
+      await this.dataSource.query(
+        `SELECT id::text AS id, seq, kind, status, attempts, created_at, completed_at, last_error->>'code' AS error_code,
+                last_error->>'message' AS error_message
+           FROM customer_operations WHERE customer_id = $1 ORDER BY seq DESC, id DESC LIMIT $2`,
+        [customerId, limit],
+      );
+    return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), completed_at: r.completed_at?.toISOString() ?? null }));
+  }
+
   async emailHeldByAnother(tx: Tx, email: string, customerId: string): Promise<boolean> {
     const rows = await tx.rows(`SELECT 1 FROM customers WHERE is_active AND lower(email) = lower($1) AND id <> $2 LIMIT 1`, [
       email,
@@ -167,19 +222,24 @@ export class CustomersRepository {
     return inserted.map(toCustomer);
   }
 
-  /** Stores the operations and wakes the sync engine's relay at commit, in one round trip. */
-  async insertOperations(tx: Tx, operations: NewOperationRow[], requestId: string | null): Promise<void> {
-    await tx.rows(
+  /** Stores the operations and wakes the sync engine's relay at commit, in one round trip; answers their ids. */
+  async insertOperations(tx: Tx, operations: NewOperationRow[], requestId: string | null): Promise<string[]> {
+    const [row] = await tx.rows<{ ids: string[] }>(
       `WITH inserted AS (
          INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
          SELECT x.customer_id, x.seq, x.kind, x.payload, x.idempotency_key, $2
          FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
          ORDER BY x.ord
+         RETURNING id
        )
-       SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
+       SELECT pg_notify('${OUTBOX_CHANNEL}', ''), ARRAY(SELECT id::text FROM inserted ORDER BY id) AS ids`,
       [JSON.stringify(operations.map((op, ord) => ({ ord, ...op }))), requestId],
     );
+    return row.ids;
   }
+
+  /** Fields an update (PATCH) can send to Celar again: what a repush may carry. */
+  static readonly PUSHABLE_FIELDS = Object.keys(PATCH_COLUMNS);
 
   /**
    * Applies a change and issues the next operation seq in one statement (which also locks the

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { QueryRunner } from 'typeorm';
 import { AppError, ErrorDetail } from '@app/common';
 import { requestHash } from './canonical-json';
 import { documentTypeFits, DOCUMENT_TYPES } from './customer-input.dto';
@@ -7,7 +8,7 @@ import { parseListQuery } from './customer-list.query';
 import { CustomerResponse, toCustomerResponse } from './customer.serializer';
 import { validateCreateBody, validatePatchBody } from './customer-validation';
 import { Customer } from './customer.entity';
-import { CustomersRepository, isUniqueViolation, Tx } from './customers.repository';
+import { CustomerCounts, CustomersRepository, isUniqueViolation, OperationHistoryRow, Tx } from './customers.repository';
 
 const ACTIVE_EMAIL_INDEX = 'customers_active_email_key';
 
@@ -131,6 +132,18 @@ export class CustomersService {
     return { customers: customers.map(toCustomerResponse), total, limit: filter.limit, offset: filter.offset };
   }
 
+  /** Customers by sync status, and the outbox backlog: for the admin summary. */
+  async syncOverview(): Promise<{ customers: CustomerCounts; outbox: { pending: number; oldest_pending_age_s: number | null } }> {
+    const [customers, outbox] = await Promise.all([this.repository.countsBySyncStatus(), this.repository.outboxBacklog()]);
+    return { customers, outbox };
+  }
+
+  /** The customer's operations, newest first (its sync history). */
+  async syncHistory(ref: string, limit = 50): Promise<OperationHistoryRow[]> {
+    const customer = await this.getByRef(ref);
+    return this.repository.operationsOf(customer.id, limit);
+  }
+
   /** By our id or Celar's `cr_` id; null when it is neither or unknown. */
   findByRef(ref: string): Promise<Customer | null> {
     return this.repository.findByRef(ref);
@@ -194,6 +207,40 @@ export class CustomersService {
     return { message: 'Customer deactivated successfully', customer: toCustomerResponse(customer) };
   }
 
+  /**
+   * Queues an operation that sends the mirror's value of `field` to Celar again (a repush of
+   * drift), in order behind the customer's other operations, inside the caller's transaction.
+   * `is_active` (deactivated here, active at Celar) is sent as a deactivation. Answers the
+   * operation's id; a field Celar cannot be told, or a deactivated customer: 409.
+   */
+  async queueMirrorPush(runner: QueryRunner, customerId: string, field: string, ctx: WriteContext): Promise<string> {
+    const tx = new Tx(runner);
+    const current = await this.repository.lockByRef(tx, customerId);
+    if (!current) throw notFound();
+    if (field === 'is_active') {
+      if (current.isActive) throw new AppError('invalid_transition', 'The customer is active here: there is no deactivation to send');
+      const updated = await this.repository.applyChange(tx, current.id, {});
+      const [id] = await this.repository.insertOperations(
+        tx,
+        [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'deactivate', payload: {}, idempotency_key: randomUUID() }],
+        ctx.requestId,
+      );
+      return id;
+    }
+    if (!CustomersRepository.PUSHABLE_FIELDS.includes(field)) {
+      throw new AppError('invalid_transition', `Celar does not take ${field} in an update: this drift cannot be repushed`);
+    }
+    if (!current.isActive) throw new AppError('customer_deactivated', 'The customer is deactivated and can no longer change');
+    const value = mirrorValue(current, field);
+    const updated = await this.repository.applyChange(tx, current.id, { [field]: value });
+    const [id] = await this.repository.insertOperations(
+      tx,
+      [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'update', payload: { [field]: value }, idempotency_key: randomUUID() }],
+      ctx.requestId,
+    );
+    return id;
+  }
+
   /** Admin: a failed customer's held operations go back in line, in their order. */
   async resync(ref: string): Promise<CustomerChangeResponse> {
     const customer = await this.repository.transaction(async (tx) => {
@@ -208,6 +255,18 @@ export class CustomersService {
     });
     return { message: 'Customer sync re-queued', customer: toCustomerResponse(customer) };
   }
+}
+
+/** The mirror's value of a pushable field (API names). */
+function mirrorValue(customer: Customer, field: string): unknown {
+  const byField: Record<string, unknown> = {
+    name: customer.name,
+    email: customer.email,
+    address: customer.address,
+    wallet_address: customer.walletAddress,
+    document_type: customer.documentType,
+  };
+  return byField[field];
 }
 
 function notFound(): AppError {

@@ -105,6 +105,7 @@ export class BalanceReconciler {
             field: 'balance',
             expected: '0',
             actual: o.balance,
+            currency: o.currency,
             message: `deactivated customer still holds ${o.balance} ${o.currency}`,
           });
         }

@@ -51,6 +51,17 @@ export class BalancesService {
     return this.stored(customer.id);
   }
 
+  /** Every stored change of a customer's balance (its first value included), oldest first, at most `limit`. */
+  async history(ref: string, limit = 500): Promise<{ currency: string; balance: string; observed_at: string; run_id: string | null }[]> {
+    const customer = await this.customer(ref);
+    const rows: { currency: string; balance: string; observed_at: Date; run_id: string | null }[] = await this.db.query(
+      `SELECT * FROM (SELECT currency, balance::text AS balance, observed_at, run_id FROM balance_history
+                       WHERE customer_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2) h ORDER BY observed_at`,
+      [customer.id, limit],
+    );
+    return rows.map((r) => ({ ...r, observed_at: r.observed_at.toISOString() }));
+  }
+
   private async stored(customerId: string): Promise<BalanceView> {
     const rows: { currency: string; balance: string; as_of: Date }[] = await this.db.query(
       `SELECT currency, balance::text AS balance, as_of FROM customer_balances WHERE customer_id = $1 ORDER BY as_of DESC, currency LIMIT 1`,

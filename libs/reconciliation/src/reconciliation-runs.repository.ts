@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { CasesService } from '@app/cases';
 import { WebhookEvents } from '@app/webhooks';
 import { ChunkKind } from './reconciliation-chunk.entity';
 import { CONFIRM_CHUNK_SIZE } from './reconciliation.constants';
@@ -71,7 +72,10 @@ const ACTIVE = `status IN ('queued', 'running')`;
 /** Runs, chunks and findings in SQL; every method that changes a run's state is safe to repeat. */
 @Injectable()
 export class ReconciliationRunsRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() readonly db: DataSource,
+    private readonly cases: CasesService,
+  ) {}
 
   /** A new queued run; two active runs of one kind are refused by a unique index, whatever the race. */
   async createRun(kind: RunKind, trigger: RunTrigger, manager: EntityManager = this.db.manager): Promise<RunRow> {
@@ -119,6 +123,20 @@ export class ReconciliationRunsRepository {
     );
     const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_runs`);
     return { runs, total };
+  }
+
+  /** The latest run of each kind, whatever its status. */
+  async latestOfEachKind(): Promise<RunRow[]> {
+    return this.db.query(`SELECT DISTINCT ON (kind) * FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
+  }
+
+  /** Totals of the latest completed balance runs, oldest first: the balance totals over runs. */
+  async completedBalanceTotals(limit: number): Promise<RunRow[]> {
+    return this.db.query(
+      `SELECT * FROM (SELECT * FROM reconciliation_runs WHERE kind = 'balances' AND status = 'completed'
+                       ORDER BY created_at DESC, id DESC LIMIT $1) r ORDER BY created_at, id`,
+      [limit],
+    );
   }
 
   /** queued -> running; answers null when the run is already over (or unknown). */
@@ -274,8 +292,10 @@ export class ReconciliationRunsRepository {
     });
   }
 
+  /** A chunk's findings, and (same transaction) the cases they open or update. */
   async insertFindings(m: EntityManager, runId: string, findings: NewFinding[]): Promise<number> {
     if (findings.length === 0) return 0;
+    await this.cases.recordFindings(m, runId, findings);
     const col = <K extends keyof NewFinding>(key: K) => findings.map((f) => (f[key] ?? null) as NewFinding[K] | null);
     const rows: unknown[] = await m.query(
       `INSERT INTO reconciliation_findings (run_id, kind, customer_id, celar_id, field, expected, actual, delta, message)
@@ -349,9 +369,12 @@ export class ReconciliationRunsRepository {
       [runId, gaps.failed_chunks, gaps.chunks_with_errors > 5 ? `${gaps.errors_text}; …` : gaps.errors_text],
     );
     await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
-    // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
-    await WebhookEvents.appendRunFinished(m, toRunView(rows[0][0]));
-    return rows[0][0].status;
+    const ended = rows[0][0];
+    // A completed run resolves the cases of its kinds that it no longer saw.
+    await this.cases.runEnded(m, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.started_at ?? ended.created_at });
+    // reconciliation.run_finished, committed with the run's end.
+    await WebhookEvents.appendRunFinished(m, toRunView(ended));
+    return ended.status;
   }
 
   /** Finding counts by finding kind, for the metrics of an ended run. */

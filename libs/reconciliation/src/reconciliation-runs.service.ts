@@ -66,6 +66,22 @@ export class ReconciliationRunsService {
     return { runs: runs.map(toRunView), total, limit, offset };
   }
 
+  /** For the admin summary: the latest run of each kind, and the totals of the last completed balance run. */
+  async latest(): Promise<{ last_runs: Record<RunKind, RunView | null>; totals: { currency: string; total: string }[] }> {
+    const rows = await this.runs.latestOfEachKind();
+    const byKind = (kind: RunKind) => rows.find((r) => r.kind === kind);
+    const [lastCompleted] = await this.runs.completedBalanceTotals(1);
+    return {
+      last_runs: { balances: maybeView(byKind('balances')), records: maybeView(byKind('records')) },
+      totals: lastCompleted?.totals ?? [],
+    };
+  }
+
+  /** The last `limit` completed balance runs, oldest first (for a chart of totals over runs). */
+  async balanceTotalsOverRuns(limit: number): Promise<RunView[]> {
+    return (await this.runs.completedBalanceTotals(limit)).map(toRunView);
+  }
+
   async get(id: string): Promise<RunView> {
     const run = await this.runs.get(id);
     if (!run) throw new AppError('not_found', `No reconciliation run ${id}`);
@@ -91,4 +107,8 @@ export class ReconciliationRunsService {
       for await (const finding of findings) yield findingCsvRow(finding);
     })();
   }
+}
+
+function maybeView(row: Parameters<typeof toRunView>[0] | undefined): RunView | null {
+  return row ? toRunView(row) : null;
 }

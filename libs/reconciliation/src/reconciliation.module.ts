@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CasesModule } from '@app/cases';
 import { BalanceHistory } from './balance-history.entity';
 import { BalanceReconciler } from './balance-reconciler.service';
 import { BalancesService } from './balances.service';
@@ -19,7 +20,10 @@ import { RecordReconciler } from './record-reconciler.service';
  * needs. Expects ConfigModule, DatabaseModule and CelarClientModule (global) in the application.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ReconciliationRun, ReconciliationChunk, ReconciliationFinding, CustomerBalance, BalanceHistory])],
+  imports: [
+    TypeOrmModule.forFeature([ReconciliationRun, ReconciliationChunk, ReconciliationFinding, CustomerBalance, BalanceHistory]),
+    CasesModule,
+  ],
   providers: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
   exports: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
 })

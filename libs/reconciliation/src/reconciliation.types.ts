@@ -80,6 +80,8 @@ export interface NewFinding {
   expected?: string | null;
   actual?: string | null;
   delta?: string | null;
+  /** Not stored with the finding: carried to its case. */
+  currency?: string | null;
   message: string;
 }
 

@@ -16,6 +16,7 @@ const ours = (over: Partial<MirrorRecord> = {}): MirrorRecord => ({
   incorporation_certificate: null,
   is_active: true,
   pending: false,
+  deactivated_by_us: false,
   ...over,
 });
 
@@ -67,6 +68,13 @@ describe('compareRecord', () => {
       expect.objectContaining({ kind: 'field_drift', field: 'is_active', expected: 'false', actual: 'true' }),
     ]);
     expect(compareRecord(ours({ is_active: false, pending: true }), theirs()).findings).toEqual([]);
+  });
+
+  it('reports a deactivation Celar made without our request on every run, and never one we asked for', () => {
+    const again = compareRecord(ours({ is_active: false }), theirs({ is_active: false }));
+    expect(again.deactivate).toBe(false);
+    expect(again.findings).toEqual([expect.objectContaining({ kind: 'deactivated_upstream', field: 'is_active' })]);
+    expect(compareRecord(ours({ is_active: false, deactivated_by_us: true }), theirs({ is_active: false })).findings).toEqual([]);
   });
 });
 

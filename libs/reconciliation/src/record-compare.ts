@@ -18,6 +18,8 @@ export interface MirrorRecord {
   is_active: boolean;
   /** Some of its operations still wait to reach Celar: its fields are ours to keep. */
   pending: boolean;
+  /** We asked Celar to deactivate it (a deactivate operation exists): an inactive upstream copy is expected. */
+  deactivated_by_us: boolean;
 }
 
 export const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'] as const;
@@ -73,15 +75,18 @@ export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): Reco
     }
   }
 
-  if (upstream.is_active === false && ours.is_active) {
-    result.deactivate = true;
+  // Reported by every run, not only the one that pulls it in: its case stays open until an operator closes it.
+  if (upstream.is_active === false && (ours.is_active || !ours.deactivated_by_us)) {
+    result.deactivate = ours.is_active;
     result.findings.push({
       ...base,
       kind: 'deactivated_upstream',
       field: 'is_active',
       expected: 'true',
       actual: 'false',
-      message: `${upstream.id} was deactivated in Celar but not by us; deactivated in the mirror too`,
+      message: ours.is_active
+        ? `${upstream.id} was deactivated in Celar but not by us; deactivated in the mirror too`
+        : `${upstream.id} was deactivated in Celar but not by us`,
     });
   }
 

@@ -9,7 +9,8 @@ import { NewFinding } from './reconciliation.types';
 
 const MIRROR_COLUMNS = `c.id, c.celar_id, c.type, c.name, c.email, c.country, c.document_type, c.address, c.tax_id,
   c.wallet_address, c.verification_document, c.incorporation_certificate, c.is_active,
-  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.status <> 'done') AS pending`;
+  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.status <> 'done') AS pending,
+  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.kind = 'deactivate') AS deactivated_by_us`;
 
 type Confirmed = { state: 'found'; customer: CelarCustomer } | { state: 'missing' } | { state: 'failed'; reason: string };
 
@@ -195,7 +196,7 @@ export class RecordReconciler {
         ...comparison.findings.filter(
           (f) =>
             (f.kind !== 'document_attached' || applied.documents.has(f.field as DocumentField)) &&
-            (f.kind !== 'deactivated_upstream' || applied.deactivated),
+            (f.kind !== 'deactivated_upstream' || applied.deactivated || !ours.is_active),
         ),
       );
     }

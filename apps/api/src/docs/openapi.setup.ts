@@ -41,6 +41,9 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .addTag('customers', "The PSP's customers, mirrored from and synced to Celar")
     .addTag('reconciliations', 'Admin: balance and record reconciliation runs against Celar, and their findings')
     .addTag('webhooks', 'Admin: endpoints of PSP apps that receive signed events (Standard Webhooks), their delivery log, recover')
+    .addTag('cases', 'Admin: reconciliation breaks followed across runs (cases), and the summary of the whole book')
+    .addTag('console', "The operators' console in a browser: HTML pages and their data routes, behind a session cookie")
+    .addCookieAuth('console_session', { type: 'apiKey', in: 'cookie', name: 'console_session', description: 'Set by POST /console/session' }, 'console_session')
     .addTag('operations', 'Probes, metrics and these docs: no API key')
     .build();
   base.components = { ...base.components, schemas: { ...CUSTOMER_REQUEST_SCHEMAS } };

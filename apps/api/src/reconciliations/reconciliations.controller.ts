@@ -17,10 +17,8 @@ import { ApiErrorResponse, ErrorExample, ERRORS } from '../docs/api-error-respon
 import { FINDINGS_CSV_EXAMPLE, QUEUED_RUN_EXAMPLE, RunDto, RunListDto, RunWithFindingsDto, START_RUN_SCHEMA } from '../docs/reconciliation.dto';
 import { AdminOnly } from '../http/admin-only.decorator';
 import { ApiRequest, ApiResponse } from '../http/api-request';
+import { streamCsv } from '../http/csv-stream';
 import { oneOfParam, onlyKnownParams, pageParams } from './query-params';
-
-/** Flushes CSV in blocks of about this many bytes. */
-const CSV_BLOCK = 64 * 1024;
 
 const BAD_PAGE: ErrorExample = {
   code: 'validation_failed',
@@ -98,19 +96,7 @@ export class ReconciliationsController {
       res.status(200).json(await this.runs.getWithFindings(id, limit, offset));
       return;
     }
-    const lines = await this.runs.findingsCsv(id);
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="reconciliation-${id}-findings.csv"`);
-    let block = '';
-    for await (const line of lines) {
-      block += line;
-      if (block.length >= CSV_BLOCK) {
-        if (!res.write(block)) await new Promise((resolve) => res.once('drain', resolve));
-        block = '';
-      }
-    }
-    res.end(block);
+    await streamCsv(res, await this.runs.findingsCsv(id), `reconciliation-${id}-findings.csv`);
   }
 }
 

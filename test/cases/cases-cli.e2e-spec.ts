@@ -54,7 +54,10 @@ describe('CLI: cases and case (e2e)', () => {
   }
 
   it('cases lists the open and acknowledged cases, and filters like the API', async () => {
-    const [first, second] = await listCases(stack);
+    // Both opened by one chunk at the same instant: tell them apart by what Celar holds.
+    const listed = await listCases(stack);
+    const first = listed.find((c) => c.actual === 'Drift A')!;
+    const second = listed.find((c) => c.actual === 'Drift B')!;
     await act(stack, second.id, 'accept', { note: 'fine' });
     const open = await cli(['cases']);
     expect(open.code).toBe(0);

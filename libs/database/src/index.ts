@@ -1,4 +1,4 @@
 export { DatabaseModule } from './database.module';
-export { dataSourceOptions } from './data-source-options';
+export { DatabaseClientName, dataSourceOptions } from './data-source-options';
 export { MIGRATIONS } from './migrations';
 export { ensureDatabase, runMigrations } from './migrate';

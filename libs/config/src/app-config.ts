@@ -44,6 +44,8 @@ export interface AppConfig {
     pollMs: number;
   };
   webhookTimeoutMs: number;
+  /** Tries of a reconciliation job before it gives up (tuning). */
+  reconcileJobAttempts: number;
   logLevel: string;
   /** Always above CELAR_TIMEOUT_MS: a request in flight at SIGTERM is let finish. */
   shutdownTimeoutMs: number;
@@ -74,6 +76,7 @@ export const SETTINGS = [
   'SYNC_BACKOFF_MAX_MS',
   'SYNC_RESWEEP_AFTER_MS',
   'OUTBOX_POLL_MS',
+  'RECONCILE_JOB_ATTEMPTS',
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
 ] as const;
@@ -88,7 +91,7 @@ const COMMON: SettingName[] = ['LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS'];
  * (the API starts without SANDBOX_PORT, the migrations with DATABASE_URL alone).
  */
 export const PROCESS_SETTINGS = {
-  api: ['DATABASE_URL', ...REDIS, ...CELAR, 'PORT', 'API_KEYS', 'ADMIN_API_KEYS', 'BODY_LIMIT', ...COMMON],
+  api: ['DATABASE_URL', ...REDIS, ...CELAR, 'PORT', 'API_KEYS', 'ADMIN_API_KEYS', 'BODY_LIMIT', 'RECONCILE_JOB_ATTEMPTS', ...COMMON],
   worker: [
     'DATABASE_URL',
     ...REDIS,
@@ -102,6 +105,7 @@ export const PROCESS_SETTINGS = {
     'SYNC_BACKOFF_MAX_MS',
     'SYNC_RESWEEP_AFTER_MS',
     'OUTBOX_POLL_MS',
+    'RECONCILE_JOB_ATTEMPTS',
     ...COMMON,
   ],
   migrate: ['DATABASE_URL', 'LOG_LEVEL'],
@@ -158,6 +162,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env', processName
       pollMs: read.integer('OUTBOX_POLL_MS', 50, 60_000, '1000'),
     },
     webhookTimeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', 100, 600_000, '15000'),
+    reconcileJobAttempts: read.integer('RECONCILE_JOB_ATTEMPTS', 1, 100, '8'),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     // Default: two Celar requests (the one in flight, then its follow-up lookup) plus a margin.
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 100, 600_000, String(2 * celarTimeoutMs + SHUTDOWN_MARGIN_MS)),

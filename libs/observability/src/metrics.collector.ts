@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -17,7 +17,7 @@ const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
  * leaves its gauges as they were and sets `dependency_up{dependency}` to 0.
  */
 @Injectable()
-export class MetricsCollector implements OnModuleDestroy {
+export class MetricsCollector implements OnApplicationShutdown {
   private readonly queues: Queue[];
 
   constructor(
@@ -82,7 +82,8 @@ export class MetricsCollector implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Last, so /metrics still answers while the process drains.
+  async onApplicationShutdown(): Promise<void> {
     // The connection is shared (and closed by its owner); closing a Queue leaves it open.
     await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
   }

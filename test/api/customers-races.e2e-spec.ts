@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const post = (body: unknown) => request(h.http).post('/api/v1/customers').set(APP_AUTH).send(body);
+const post = (body: unknown) => request(h.http).post('/api/v1/customers').set(APP_AUTH).send(body as object);
 const statuses = (responses: request.Response[]) => responses.map((r) => r.status).sort();
 
 async function activeCount(emails: string[]): Promise<number> {

@@ -10,6 +10,7 @@ import { withTimeout } from './with-timeout';
 
 /** A scrape must answer even when Redis or Postgres does not. */
 const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
+const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed'];
 
 /**
  * Sets the gauges that describe state held elsewhere (BullMQ queues in Redis, the
@@ -37,7 +38,7 @@ export class MetricsCollector implements OnApplicationShutdown {
 
   /** The Prometheus text exposition, gauges refreshed first. */
   async scrape(): Promise<string> {
-    await Promise.all([this.collectQueues(), this.collectOutbox()]);
+    await Promise.all([this.collectQueues(), this.collectOutbox(), this.collectRuns()]);
     return this.metrics.registry.metrics();
   }
 
@@ -79,6 +80,33 @@ export class MetricsCollector implements OnApplicationShutdown {
       this.metrics.dependencyUp.set({ dependency: 'postgres' }, 1);
     } catch {
       this.metrics.dependencyUp.set({ dependency: 'postgres' }, 0);
+    }
+  }
+
+  private async collectRuns(): Promise<void> {
+    if (!this.dataSource) return;
+    try {
+      const rows = await withTimeout(
+        this.dataSource.query<{ kind: string; status: string; runs: string; oldest_active_age: string | null }[]>(
+          `SELECT kind, status, count(*) AS runs,
+                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('queued', 'running'))) AS oldest_active_age
+             FROM reconciliation_runs GROUP BY kind, status`,
+        ),
+        SCRAPE_DEPENDENCY_TIMEOUT_MS,
+        'postgres',
+      );
+      this.metrics.reconciliationRunsByStatus.reset();
+      for (const kind of ['balances', 'records']) {
+        for (const status of RUN_STATUSES) this.metrics.reconciliationRunsByStatus.set({ kind, status }, 0);
+      }
+      let oldest = 0;
+      for (const row of rows) {
+        this.metrics.reconciliationRunsByStatus.set({ kind: row.kind, status: row.status }, Number(row.runs));
+        oldest = Math.max(oldest, Number(row.oldest_active_age ?? 0));
+      }
+      this.metrics.oldestActiveRunAge.set(oldest);
+    } catch {
+      // The outbox query reports Postgres down; these gauges keep their last values.
     }
   }
 

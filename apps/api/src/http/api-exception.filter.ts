@@ -80,5 +80,6 @@ function isDatabaseUnavailable(error: Error): boolean {
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   const message = cause instanceof Error ? `${error.message} ${cause.message}` : error.message;
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connection is closed/i.test(message);
+  // Some paths (pool connect through TypeORM) re-wrap the socket error with its code only in the text.
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connection is closed|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE)\b/i.test(message);
 }

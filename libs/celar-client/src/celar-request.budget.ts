@@ -55,6 +55,11 @@ return math.max(0, math.ceil(tonumber(redis.call('GET', KEYS[1]) or '0') - now))
 `;
 
 const MAX_AHEAD_MS = 1000;
+/**
+ * Reconciliation reserves slots only this close ahead: its many callers never fill the line
+ * of slots for long, so sync work arriving finds a slot within this, whatever a run is doing.
+ */
+const RECONCILE_AHEAD_MS = 200;
 const REDIS_TIMEOUT_MS = 2000;
 
 /**
@@ -107,10 +112,14 @@ export class CelarRequestBudget {
    * Redis' clock), or null when Redis could not be asked and the request goes without a slot.
    */
   async take(purpose: BudgetPurpose = 'sync'): Promise<number | null> {
-    if (purpose === 'reconcile' && this.reconcileShare < 1 && !(await this.reconcileTicket())) return this.handedOut(purpose, null);
+    const reconcile = purpose === 'reconcile';
     for (;;) {
+      // Each try at a slot needs a fresh ticket: a reconciliation caller never waits in line
+      // for slots with an old one while sync work has come meanwhile.
+      if (reconcile && this.reconcileShare < 1 && !(await this.reconcileTicket())) return this.handedOut(purpose, null);
+      const ahead = reconcile ? RECONCILE_AHEAD_MS : MAX_AHEAD_MS;
       const answer = (await this.run(() =>
-        this.redis.eval(TAKE, 3, this.slotKey, this.pauseKey, this.syncWaitingKey, this.intervalMs, MAX_AHEAD_MS, purpose === 'sync' ? '1' : '0'),
+        this.redis.eval(TAKE, 3, this.slotKey, this.pauseKey, this.syncWaitingKey, this.intervalMs, ahead, purpose === 'sync' ? '1' : '0'),
       )) as [number, number, string?] | undefined;
       if (!answer) return this.handedOut(purpose, null);
       const [reserved, wait, slot] = answer;

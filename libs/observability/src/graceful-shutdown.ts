@@ -18,7 +18,7 @@ export function enableGracefulShutdown(app: INestApplicationContext, timeoutMs: 
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal}: ${name} finishing in-flight work (at most ${timeoutMs} ms)`);
+    logger.log(`${signal} received: ${name} finishing in-flight work (at most ${timeoutMs} ms)`);
     setTimeout(() => {
       logger.error(`shutdown not finished after ${timeoutMs} ms: exiting anyway`);
       process.exit(1);

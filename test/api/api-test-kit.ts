@@ -15,6 +15,7 @@ export interface ApiHarness {
   http: App;
   /** Direct access for arranging state and checking what was stored. */
   db: Pool;
+  dbUrl: string;
   close(): Promise<void>;
 }
 
@@ -27,6 +28,7 @@ export async function startApi(overrides: Record<string, string> = {}): Promise<
     app,
     http: app.getHttpServer() as App,
     db,
+    dbUrl: url,
     close: async () => {
       await app.close();
       await db.end();

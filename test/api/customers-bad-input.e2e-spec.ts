@@ -96,6 +96,22 @@ const cases: [string, BadInput][] = [
   ['create with a blank name', create(withField('name', '   '), 400, 'validation_failed', ['name'])],
   ['create with a numeric name', create(withField('name', 123), 400, 'validation_failed', ['name'])],
   ['create with a NUL in the name', create(withField('name', 'Ali\u0000ce'), 400, 'validation_failed', ['name'])],
+  // Text Postgres cannot store (review finding 8): a lone UTF-16 surrogate or a NUL, in any string field.
+  ['create with a lone high surrogate in the name', create(withField('name', 'Al\ud800ice'), 400, 'validation_failed', ['name'])],
+  ['create with a lone low surrogate in the address', create(withField('address', 'Koinange \udc00 Street'), 400, 'validation_failed', ['address'])],
+  ['create with a lone surrogate in the tax_id', create(withField('tax_id', 'P871\ud83d'), 400, 'validation_failed', ['tax_id'])],
+  ['create with a NUL in the address', create(withField('address', '45 Koinange\u0000Street'), 400, 'validation_failed', ['address'])],
+  ['create with a NUL in the tax_id', create(withField('tax_id', 'P87\u0000126'), 400, 'validation_failed', ['tax_id'])],
+  ['create with a lone surrogate in the email', create(withField('email', 'al\ud800ice@example.com'), 400, 'validation_failed', ['email'])],
+  [
+    'create a bulk whose items 2 and 4 hold a lone surrogate and a NUL',
+    create(
+      () => [individual(), individual(), individual({ name: 'B\udfffob' }), individual(), individual({ address: 'x\u0000y' })],
+      400,
+      'validation_failed',
+      ['2:name', '4:address'],
+    ),
+  ],
   ['create with a 201-character name', create(withField('name', 'x'.repeat(201)), 400, 'validation_failed', ['name'])],
   ['create with an email lacking @', create(withField('email', 'alice.example.com'), 400, 'validation_failed', ['email'])],
   ['create with an email lacking a domain suffix', create(withField('email', 'alice@example'), 400, 'validation_failed', ['email'])],
@@ -239,6 +255,9 @@ const cases: [string, BadInput][] = [
       ['wallet_address'],
     ),
   ],
+  ['patch the name with a lone surrogate', patchAlice({ name: 'Al\ud800ice' }, 400, 'validation_failed', ['name'])],
+  ['patch the address with a NUL', patchAlice({ address: 'a\u0000b' }, 400, 'validation_failed', ['address'])],
+  ['patch the email with a lone surrogate', patchAlice({ email: 'x\udc00@example.com' }, 400, 'validation_failed', ['email'])],
   ['patch name to null', patchAlice({ name: null }, 400, 'validation_failed', ['name'])],
   ['patch with an array body', patchAlice([{ name: 'A' }])],
   [

@@ -125,6 +125,25 @@ describe('metrics after real traffic', () => {
     expect(runs(after) - runs(before)).toBe(2);
     const findings = (text: string) => metric(text, 'reconciliation_findings_total', { kind: 'balances', finding: 'balance_changed' });
     expect(findings(after) - findings(before)).toBe(1);
+    // Runs by status, from the database (both processes show them), and none left active.
+    for (const text of [after, await apiMetrics()]) {
+      expect(metric(text, 'reconciliation_runs', { kind: 'balances', status: 'completed' })).toBe(2);
+      expect(metric(text, 'reconciliation_runs', { status: 'running' }) + metric(text, 'reconciliation_runs', { status: 'queued' })).toBe(0);
+      expect(metric(text, 'reconciliation_oldest_active_run_age_seconds')).toBe(0);
+    }
+    // The runs' Celar calls drew on the budget as reconciliation, the creates as sync.
+    const slots = (text: string, purpose: string) => metric(text, 'celar_budget_slots_total', { purpose });
+    expect(slots(after, 'reconcile') - slots(before, 'reconcile')).toBe(6); // 3 customers, 2 runs
+    expect(slots(after, 'sync')).toBeGreaterThanOrEqual(1);
+    expect(slots(after, 'refresh')).toBe(0);
+  });
+
+  it("counts the API's ?refresh=true calls to Celar, and their budget slots as refresh", async () => {
+    const before = await apiMetrics();
+    await request(api.getHttpServer()).get(`/api/v1/customers/${created[0]}/balance?refresh=true`).set(APP).expect(200);
+    const after = await apiMetrics();
+    expect(metric(after, 'celar_budget_slots_total', { purpose: 'refresh' }) - metric(before, 'celar_budget_slots_total', { purpose: 'refresh' })).toBe(1);
+    expect(metric(after, 'celar_requests_total', { route: 'GET /customers/:id/balance' })).toBe(1);
   });
 
   it('includes the Node defaults on both processes', async () => {

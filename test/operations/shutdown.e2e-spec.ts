@@ -8,6 +8,7 @@ import { RunningSandbox, TEST_APP_KEY, createTestDatabase, startSandbox, testCon
 import { createApiApp } from '../../apps/api/src/api-app';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 import { API_MAIN, WORKER_MAIN, assertBuilt, freePort, processEnv, spawnProcess } from './spawned';
+import { TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait-for';
 
 const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
@@ -123,17 +124,23 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
       await sandbox.control.addFault({ kind: 'latency', method: 'POST', path: '/customers', latencyMs: 4000 });
       const [person] = customers(1);
       await request(api.getHttpServer()).post('/api/v1/customers').set(APP).send(person).expect(202);
-      const worker = spawnProcess(WORKER_MAIN, { ...env, SHUTDOWN_TIMEOUT_MS: '500' });
+      // The shutdown timeout is always above the Celar timeout (the config refuses less), so the
+      // drain is made longer another way: Postgres goes silent while the request is in flight,
+      // and recording its outcome waits on it.
+      const pgProxy = await TcpProxy.start(5432);
+      const worker = spawnProcess(WORKER_MAIN, { ...env, DATABASE_URL: pgProxy.rewrite(dbUrl), SHUTDOWN_TIMEOUT_MS: '3000' });
       try {
         await waitFor(
           async () => (await db.query(`SELECT 1 FROM customer_operations WHERE attempts > 0 AND status = 'pending'`)).rowCount,
           (count) => (count ?? 0) > 0,
         );
+        pgProxy.silence();
         worker.child.kill('SIGTERM');
         expect(await worker.exited).toEqual({ code: 1, signal: null });
         expect(worker.lines().some((line) => line.level === 'error' && /exiting anyway/.test(line.msg ?? ''))).toBe(true);
       } finally {
         worker.kill();
+        await pgProxy.close();
       }
       // The cut request still lands at Celar; the operation stays pending in Postgres.
       await waitFor(() => sandbox.control.customers({ email: person.email }), (found) => found.length === 1);

@@ -8,6 +8,7 @@ import { AddressInfo, Server, Socket, createConnection, createServer } from 'nod
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private silent = false;
   port = 0;
 
   private constructor(
@@ -31,6 +32,13 @@ export class TcpProxy {
 
   private listen(): Promise<void> {
     const server = createServer((client) => {
+      if (this.silent) {
+        // A black hole: the connection opens, and nothing ever comes back.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = createConnection(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -60,7 +68,24 @@ export class TcpProxy {
     await closed;
   }
 
+  /**
+   * The dependency goes silent (a partition, no RST): open connections stay open but nothing
+   * passes any more, new ones are accepted and never answered. `restore()` ends it.
+   */
+  silence(): void {
+    this.silent = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
   async restore(): Promise<void> {
+    if (this.silent) {
+      this.silent = false;
+      // What went silent stays dead, as after a real partition: the peers must notice and reconnect.
+      for (const socket of this.sockets) socket.destroy();
+    }
     if (!this.server) await this.listen();
   }
 

@@ -106,4 +106,19 @@ describe('GET /customers/:id/balance (e2e)', () => {
   it('needs an API key', async () => {
     await request(stack.http).get(`/api/v1/customers/${customer.id}/balance`).expect(401);
   });
+
+  it('limits ?refresh=true to a few calls a minute per API key: 429 with Retry-After past them, other keys unaffected', async () => {
+    const second = { Authorization: 'Bearer test_app_key_2' };
+    for (let i = 0; i < 6; i++) await balance(other.id, '?refresh=true', second).expect(200);
+    const since = await stack.sandbox.control.clearRequestLog();
+    const refused = await balance(other.id, '?refresh=true', second).expect(429);
+    expect(refused.body).toEqual({ error: { code: 'rate_limited', message: expect.stringMatching(/balance refreshes a minute/) } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Refused before Celar was asked: it cost nothing from the shared budget.
+    expect(await stack.sandbox.control.requestLog({ since })).toEqual([]);
+    // Plain reads are not limited, and another key still has its own allowance.
+    await balance(other.id, '', second).expect(200);
+    await balance(other.id, '?refresh=true', APP).expect(200);
+  });
 });

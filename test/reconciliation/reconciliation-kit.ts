@@ -111,7 +111,7 @@ export async function startReconciliationWorker(config: AppConfig): Promise<INes
   const app = await NestFactory.createApplicationContext(
     {
       module: class ReconciliationTestWorkerModule {},
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 12), CelarClientModule.forRoot(config), ReconciliationWorkerModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 'worker', 12), CelarClientModule.forRoot(config), ReconciliationWorkerModule],
     },
     { logger: process.env.RECON_TEST_LOGS ? ['log', 'warn', 'error'] : false },
   );

@@ -17,7 +17,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config),
+        DatabaseModule.forRoot(config, 'api'),
         ApiOperationsModule.forRoot(config),
         CustomersHttpModule,
         ReconciliationsHttpModule.forRoot(config),

@@ -1,21 +1,11 @@
-import { ConfigError, loadConfig } from '@app/config';
+import { loadConfigOrExit } from '@app/config';
 import { enableGracefulShutdown } from '@app/observability';
 import { createApiApp } from './api-app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('api');
   const app = await createApiApp(config);
-  // SIGTERM: drain requests, close connections, exit 0 (or 1 after SHUTDOWN_TIMEOUT_MS).
-  enableGracefulShutdown(app, config.shutdownTimeoutMs);
+  enableGracefulShutdown(app, config.shutdownTimeoutMs, 'api');
   await app.listen(config.port);
 }
 

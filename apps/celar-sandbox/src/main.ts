@@ -1,17 +1,8 @@
-import { ConfigError, loadConfig } from '@app/config';
+import { loadConfigOrExit } from '@app/config';
 import { createSandboxApp, nestLogLevels } from '@app/celar-sandbox';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message.replace(/\s*\n\s*/g, ' '));
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('sandbox');
   const app = await createSandboxApp({ apiKeys: [config.celar.apiKey], logger: nestLogLevels(config.logLevel) });
   app.enableShutdownHooks();
   // Loopback by default: the control API has no key (docker sets SANDBOX_HOST=0.0.0.0 inside its network).

@@ -32,7 +32,7 @@ interface Context {
 function apiClient(io: CliIo): AdminApiClient {
   let config;
   try {
-    config = loadConfig(io.env as NodeJS.ProcessEnv, io.envFile ?? '.env');
+    config = loadConfig(io.env as NodeJS.ProcessEnv, io.envFile ?? '.env', 'cli');
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;

@@ -17,7 +17,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config, config.sync.concurrency + SPARE_CONNECTIONS),
+        DatabaseModule.forRoot(config, 'worker', config.sync.concurrency + SPARE_CONNECTIONS),
         CelarClientModule.forRoot(config),
         SyncModule,
         ReconciliationWorkerModule,

@@ -6,6 +6,10 @@ import { CelarRequestBudget } from './celar-request.budget';
 import { CelarClient } from './celar.client';
 
 const BUDGET_REDIS = Symbol('CELAR_BUDGET_REDIS');
+/** The client as reconciliation runs use it: its calls draw on the budget as `reconcile`. */
+export const RECONCILE_CELAR_CLIENT = Symbol('RECONCILE_CELAR_CLIENT');
+/** The client as `?refresh=true` uses it: its calls draw on the budget as `refresh`. */
+export const REFRESH_CELAR_CLIENT = Symbol('REFRESH_CELAR_CLIENT');
 
 @Injectable()
 class CelarClientLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -51,7 +55,7 @@ export class CelarClientModule {
         { provide: BUDGET_REDIS, useFactory: () => createRedis(config, 'producer') },
         {
           provide: CelarRequestBudget,
-          useFactory: (redis: Redis) => new CelarRequestBudget(redis, config.celar.requestsPerSecond, bullPrefix(config)),
+          useFactory: (redis: Redis) => new CelarRequestBudget(redis, config.celar.requestsPerSecond, bullPrefix(config), config.celar.reconcileBudgetShare),
           inject: [BUDGET_REDIS],
         },
         {
@@ -59,9 +63,11 @@ export class CelarClientModule {
           useFactory: (budget: CelarRequestBudget) => new CelarClient(config.celar, { budget }),
           inject: [CelarRequestBudget],
         },
+        { provide: RECONCILE_CELAR_CLIENT, useFactory: (client: CelarClient) => client.withPurpose('reconcile'), inject: [CelarClient] },
+        { provide: REFRESH_CELAR_CLIENT, useFactory: (client: CelarClient) => client.withPurpose('refresh'), inject: [CelarClient] },
         CelarClientLifecycle,
       ],
-      exports: [CelarClient, CelarRequestBudget],
+      exports: [CelarClient, CelarRequestBudget, RECONCILE_CELAR_CLIENT, REFRESH_CELAR_CLIENT],
     };
   }
 }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import got, { Got } from 'got';
 import { CelarApiError, errorFromNetwork, errorFromResponse, invalidResponse } from './celar-api.error';
-import { CelarRequestBudget } from './celar-request.budget';
+import { BudgetPurpose, CelarRequestBudget } from './celar-request.budget';
 import {
   parseJson,
   readBalance,
@@ -32,6 +32,8 @@ export interface CelarClientOptions {
   /** Shared requests-per-second budget; every request takes a slot first. */
   budget?: CelarRequestBudget;
   onCall?: (call: CelarCallInfo) => void;
+  /** Who the requests are for, as the budget counts them; `sync` unless set (see `withPurpose`). */
+  purpose?: BudgetPurpose;
 }
 
 /** Options of one mutation. */
@@ -168,6 +170,11 @@ export class CelarClient {
     return balance;
   }
 
+  /** This client (its sockets, listeners and budget) drawing its budget slots as `purpose`. */
+  withPurpose(purpose: BudgetPurpose): CelarClient {
+    return Object.create(this, { options: { value: { ...this.options, purpose } } }) as CelarClient;
+  }
+
   /** Frees the keep-alive sockets. */
   close(): void {
     this.agents.http.destroy();
@@ -175,7 +182,7 @@ export class CelarClient {
   }
 
   private async call(spec: CallSpec): Promise<{ status: number; text: string }> {
-    await this.options.budget?.take();
+    await this.options.budget?.take(this.options.purpose);
     // Not sent when the caller cannot record it first.
     await spec.beforeSend?.();
     const started = performance.now();

@@ -38,7 +38,12 @@ function updateFieldProblem(field: string): string {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Field errors of one object: unknown fields first, then class-validator's first error per field. */
+// Text Postgres cannot store: a lone UTF-16 surrogate (jsonb and text refuse it, 22P02) or a NUL (22021).
+// Checked on every string field before anything else, so such input is a 400 and never reaches the database.
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE_TEXT = /[\p{Cs}\u0000]/u;
+
+/** Field errors of one object: unknown fields first, then unstorable text, then class-validator's first error per field. */
 function fieldErrors<T extends object>(
   item: Record<string, unknown>,
   allowed: readonly string[],
@@ -47,11 +52,16 @@ function fieldErrors<T extends object>(
 ): ErrorDetail[] {
   const details: ErrorDetail[] = [];
   const instance = new dto() as Record<string, unknown>;
+  const unstorable = new Set<string>();
   for (const field of Object.keys(item)) {
-    if (allowed.includes(field)) instance[field] = item[field];
-    else details.push({ field, message: fieldProblem(field) });
+    if (!allowed.includes(field)) details.push({ field, message: fieldProblem(field) });
+    else if (typeof item[field] === 'string' && UNSTORABLE_TEXT.test(item[field])) {
+      unstorable.add(field);
+      details.push({ field, message: `${field} must be valid text: no lone UTF-16 surrogate, no NUL character` });
+    } else instance[field] = item[field];
   }
   for (const error of validateSync(instance, { stopAtFirstError: true, forbidUnknownValues: true })) {
+    if (unstorable.has(error.property)) continue;
     const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
     details.push({ field: error.property, message });
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
+import { AppError } from '@app/common';
 import { Customer, SyncStatus } from './customer.entity';
 import { OperationKind } from './customer-operation.entity';
 import { OUTBOX_CHANNEL } from './customer-operations.repository';
@@ -106,7 +107,27 @@ export interface StoredIdempotentResponse {
 export class CustomersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /**
+   * Runs `fn` in a transaction. Concurrent requests on the same customers or emails can still
+   * meet in a deadlock (40P01) or a serialization failure (40001) in ways no lock order rules
+   * out (a bulk against a PATCH taking one of its emails): Postgres rolled the loser back, so
+   * the whole transaction is run again, a few times, before the caller gets a 409.
+   */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(fn);
+      } catch (error) {
+        if (!isConcurrencyFailure(error)) throw error;
+        if (attempt >= TRANSACTION_TRIES) {
+          throw new AppError('conflict', 'Concurrent requests changed the same customers at the same moment; retry the request');
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -214,7 +235,9 @@ export class CustomersRepository {
               now() + x.ord * interval '1 microsecond', now() + x.ord * interval '1 microsecond'
        FROM jsonb_to_recordset($1::jsonb) AS x(ord int, id uuid, type text, name text, email text, country text,
             document_type text, address text, tax_id text, wallet_address text)
-       ORDER BY x.ord
+       -- Index entries are taken in email order, the same in every request: two bulks holding the
+       -- same emails in opposite orders wait for each other instead of deadlocking (review demo 7).
+       ORDER BY lower(x.email), x.ord
        ON CONFLICT (lower(email)) WHERE is_active DO NOTHING
        RETURNING ${CUSTOMER_COLUMNS}`,
       [JSON.stringify(rows.map((row, ord) => ({ ord, ...row })))],
@@ -324,6 +347,15 @@ export class CustomersRepository {
       `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 500))`,
     );
   }
+}
+
+const TRANSACTION_TRIES = 4;
+
+/** Deadlock detected, or a serialization failure: the transaction was rolled back and may simply run again. */
+function isConcurrencyFailure(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = (error.driverError as { code?: string }).code;
+  return code === '40P01' || code === '40001';
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -3,4 +3,4 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
 import { dataSourceOptions } from './data-source-options';
 
-export default new DataSource(dataSourceOptions(loadConfig().databaseUrl, 2));
+export default new DataSource(dataSourceOptions(loadConfig(process.env, '.env', 'migrate').databaseUrl, 2, 'migrate'));

@@ -1,5 +1,5 @@
 export { DatabaseModule } from './database.module';
-export { dataSourceOptions } from './data-source-options';
+export { DatabaseClientName, dataSourceOptions } from './data-source-options';
 export { MIGRATIONS } from './migrations';
 export { ensureDatabase, runMigrations } from './migrate';
 export { Sql, inTransaction, queryRows } from './sql';

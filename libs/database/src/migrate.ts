@@ -20,7 +20,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 
 export async function runMigrations(databaseUrl: string): Promise<string[]> {
   await ensureDatabase(databaseUrl);
-  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, 1), entities: [] });
+  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, 1, 'migrate'), entities: [] });
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
@@ -32,7 +32,7 @@ export async function runMigrations(databaseUrl: string): Promise<string[]> {
 
 if (require.main === module) {
   (async () => {
-    const config = loadConfig();
+    const config = loadConfig(process.env, '.env', 'migrate');
     const applied = await runMigrations(config.databaseUrl);
     console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'no pending migrations');
   })().catch((error: unknown) => {

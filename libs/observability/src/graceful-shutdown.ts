@@ -3,19 +3,22 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /**
- * SIGTERM/SIGINT close the app through Nest's shutdown hooks (workers finish their
- * jobs, the HTTP server drains, connections close) and exit 0. If that takes longer
- * than `timeoutMs`, the process logs it and exits 1 anyway: a job cut short is
- * retried (its outbox row is still pending), a hung shutdown would block a deploy.
+ * The one shutdown path of the API and the worker. SIGTERM/SIGINT close the app through
+ * Nest's hooks, in this order: readiness turns 503 (onModuleDestroy), intake stops and the
+ * work in hand finishes (HTTP server drained, BullMQ workers and the relay stopped in
+ * beforeApplicationShutdown), then producers and connections close (onApplicationShutdown),
+ * and the process exits 0. Past `timeoutMs` (always above CELAR_TIMEOUT_MS, see the config)
+ * it logs so and exits 1: a job cut short is retried (its outbox row is still pending),
+ * a hung shutdown would block a deploy.
  * Used instead of `app.enableShutdownHooks()`, which re-raises the signal (exit 143).
  */
-export function enableGracefulShutdown(app: INestApplicationContext, timeoutMs: number): void {
+export function enableGracefulShutdown(app: INestApplicationContext, timeoutMs: number, name = 'process'): void {
   const logger = new Logger('Shutdown');
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal} received: draining (at most ${timeoutMs} ms)`);
+    logger.log(`${signal} received: ${name} finishing in-flight work (at most ${timeoutMs} ms)`);
     setTimeout(() => {
       logger.error(`shutdown not finished after ${timeoutMs} ms: exiting anyway`);
       process.exit(1);

@@ -9,3 +9,4 @@ export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequ
 export { REDACTED, REDACT_PATHS } from './redact';
 export { enableGracefulShutdown } from './graceful-shutdown';
 export { withTimeout } from './with-timeout';
+export { CelarMetricsBridge } from './celar-metrics.bridge';

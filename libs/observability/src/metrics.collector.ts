@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -10,6 +10,7 @@ import { withTimeout } from './with-timeout';
 
 /** A scrape must answer even when Redis or Postgres does not. */
 const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
+const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed'];
 
 /**
  * Sets the gauges that describe state held elsewhere (BullMQ queues in Redis, the
@@ -17,7 +18,7 @@ const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
  * leaves its gauges as they were and sets `dependency_up{dependency}` to 0.
  */
 @Injectable()
-export class MetricsCollector implements OnModuleDestroy {
+export class MetricsCollector implements OnApplicationShutdown {
   private readonly queues: Queue[];
 
   constructor(
@@ -37,7 +38,7 @@ export class MetricsCollector implements OnModuleDestroy {
 
   /** The Prometheus text exposition, gauges refreshed first. */
   async scrape(): Promise<string> {
-    await Promise.all([this.collectQueues(), this.collectOutbox()]);
+    await Promise.all([this.collectQueues(), this.collectOutbox(), this.collectRuns()]);
     return this.metrics.registry.metrics();
   }
 
@@ -82,7 +83,35 @@ export class MetricsCollector implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  private async collectRuns(): Promise<void> {
+    if (!this.dataSource) return;
+    try {
+      const rows = await withTimeout(
+        this.dataSource.query<{ kind: string; status: string; runs: string; oldest_active_age: string | null }[]>(
+          `SELECT kind, status, count(*) AS runs,
+                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('queued', 'running'))) AS oldest_active_age
+             FROM reconciliation_runs GROUP BY kind, status`,
+        ),
+        SCRAPE_DEPENDENCY_TIMEOUT_MS,
+        'postgres',
+      );
+      this.metrics.reconciliationRunsByStatus.reset();
+      for (const kind of ['balances', 'records']) {
+        for (const status of RUN_STATUSES) this.metrics.reconciliationRunsByStatus.set({ kind, status }, 0);
+      }
+      let oldest = 0;
+      for (const row of rows) {
+        this.metrics.reconciliationRunsByStatus.set({ kind: row.kind, status: row.status }, Number(row.runs));
+        oldest = Math.max(oldest, Number(row.oldest_active_age ?? 0));
+      }
+      this.metrics.oldestActiveRunAge.set(oldest);
+    } catch {
+      // The outbox query reports Postgres down; these gauges keep their last values.
+    }
+  }
+
+  // Last, so /metrics still answers while the process drains.
+  async onApplicationShutdown(): Promise<void> {
     // The connection is shared (and closed by its owner); closing a Queue leaves it open.
     await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
   }

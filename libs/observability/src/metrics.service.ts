@@ -156,13 +156,39 @@ export class MetricsService {
     collect: () => this.readWebhookBacklog(),
   });
 
+  readonly reconciliationRunsByStatus = new Gauge({
+    name: 'reconciliation_runs',
+    help: 'Reconciliation runs in the database, by kind and status (queued/running ones are active)',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly oldestActiveRunAge = new Gauge({
+    name: 'reconciliation_oldest_active_run_age_seconds',
+    help: 'Age of the oldest queued or running reconciliation run (0 when none): a run that never ends shows here',
+    registers: [this.registry],
+  });
+
+  readonly celarBudgetSlots = new Counter({
+    name: 'celar_budget_slots_total',
+    help: 'Slots of the shared Celar request budget taken by this process, by purpose (sync, reconcile, refresh)',
+    labelNames: ['purpose'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Known label sets start at 0, so a rate() works from the first event on.
+    for (const purpose of ['sync', 'reconcile', 'refresh']) this.celarBudgetSlots.inc({ purpose }, 0);
     for (const kind of OPERATION_KINDS) {
       for (const outcome of SYNC_OUTCOMES) this.syncOperations.inc({ kind, outcome }, 0);
     }
     for (const outcome of ['delivered', 'retry', 'failed']) this.webhookDeliveries.inc({ outcome }, 0);
+  }
+
+  /** Matches CelarRequestBudget's `onSlot` hook. */
+  celarBudgetSlot(purpose: string): void {
+    this.celarBudgetSlots.inc({ purpose });
   }
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {

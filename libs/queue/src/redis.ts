@@ -9,9 +9,16 @@ export function createRedis(config: AppConfig, role: 'worker' | 'producer'): Red
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: false }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
+      : // commandTimeout: a Redis that went silent (no RST) fails the command too, it never hangs the caller.
+        { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 2000 };
+  if (config.redisClusterNodes) {
+    // Parsed and validated by the config; the cluster connection itself is still to come.
+    throw new Error('REDIS_CLUSTER_NODES is set, but this build does not run on a Redis Cluster yet: set REDIS_URL instead');
+  }
   const redis = new IORedis(config.redisUrl, {
     ...options,
+    // TCP keepalives: a connection whose server vanished is noticed and re-opened.
+    keepAlive: 10_000,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CasesModule } from '@app/cases';
+import { CelarClient, RECONCILE_CELAR_CLIENT, REFRESH_CELAR_CLIENT } from '@app/celar-client';
 import { BalanceHistory } from './balance-history.entity';
 import { BalanceReconciler } from './balance-reconciler.service';
 import { BalancesService } from './balances.service';
@@ -24,7 +25,14 @@ import { RecordReconciler } from './record-reconciler.service';
     TypeOrmModule.forFeature([ReconciliationRun, ReconciliationChunk, ReconciliationFinding, CustomerBalance, BalanceHistory]),
     CasesModule,
   ],
-  providers: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
+  providers: [
+    ReconciliationRunsRepository,
+    ReconciliationRunsService,
+    ReconciliationQueue,
+    BalancesService,
+    // Here, Celar calls are `?refresh=true` ones: the budget counts them apart from sync's.
+    { provide: CelarClient, useExisting: REFRESH_CELAR_CLIENT },
+  ],
   exports: [ReconciliationRunsRepository, ReconciliationRunsService, ReconciliationQueue, BalancesService],
 })
 export class ReconciliationModule {}
@@ -32,7 +40,14 @@ export class ReconciliationModule {}
 /** The worker side: the queue's processor, the schedules and the watchdog. */
 @Module({
   imports: [ReconciliationModule],
-  providers: [BalanceReconciler, RecordReconciler, ReconciliationProcessor, ReconciliationScheduler],
+  providers: [
+    BalanceReconciler,
+    RecordReconciler,
+    ReconciliationProcessor,
+    ReconciliationScheduler,
+    // The runs' Celar calls take at most RECONCILE_BUDGET_SHARE of the budget while sync work waits.
+    { provide: CelarClient, useExisting: RECONCILE_CELAR_CLIENT },
+  ],
   exports: [ReconciliationProcessor],
 })
 export class ReconciliationWorkerModule {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -20,7 +20,7 @@ const STUCK_START_MS = 60_000;
  * services are idempotent, so a job taken over after a crash, or added twice, is harmless.
  */
 @Injectable()
-export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReconciliationProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ReconciliationProcessor.name);
   private worker?: Worker;
   private redis?: Redis;
@@ -49,8 +49,12 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Takes no new job and lets the chunks in hand finish, while the queue and Postgres they use are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.worker?.close().catch(() => undefined);
+  }
+
+  onApplicationShutdown(): void {
     this.redis?.disconnect();
   }
 
@@ -91,18 +95,35 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     await this.after(runId, advance);
   }
 
-  /** Re-enqueues what a lost job (or a Redis that came back empty) left undone, and closes finished runs. */
+  /**
+   * Keeps every active run moving or ends it: re-enqueues what a lost job (or a Redis that came
+   * back empty) left undone, fails a run whose start job gave up, ends a run whose chunk jobs gave
+   * up as partial, and closes finished runs. Runs every WATCHDOG_EVERY_MS; while Postgres is down
+   * its own job fails, and the next one after Postgres is back does the work.
+   */
   async watchdog(): Promise<void> {
     for (const run of await this.runs.listActive()) {
       const idleMs = Date.now() - run.updated_at.getTime();
       if (run.status === 'queued' || run.phase === 'plan') {
-        if (idleMs > STUCK_START_MS) await this.queue.addStart(run.id);
+        const state = await this.queue.jobState(jobIds.start(run.id));
+        if (state === 'failed') {
+          // Its tries ran out (Postgres was down for longer than they last): end it, so a new run of its kind can start.
+          const job = await this.queue.queue.getJob(jobIds.start(run.id));
+          await this.failRun(run.id, `the run could not start: ${(job?.failedReason ?? 'its start job gave up').slice(0, 200)}`);
+        } else if (idleMs > STUCK_START_MS && (state === 'unknown' || state === 'completed')) {
+          await this.queue.restartStart(run.id);
+        }
         continue;
       }
       const pending = await this.runs.pendingChunks(run.id);
       if (pending.length > 0) {
-        if (idleMs > STUCK_START_MS) await this.failGivenUpChunks(run.id, pending);
-        await this.queue.addChunks(run.id, pending);
+        const lost: number[] = [];
+        for (const chunkNo of pending) {
+          const state = await this.queue.jobState(jobIds.chunk(run.id, chunkNo));
+          if (state === 'failed') await this.failGivenUpChunk(run.id, chunkNo);
+          else if (state === 'unknown' || state === 'completed') lost.push(chunkNo);
+        }
+        if (lost.length > 0 && idleMs > STUCK_START_MS) await this.queue.restartChunks(run.id, lost);
       } else {
         const advance = await this.runs.db.transaction((m) => this.runs.advance(m, run.id));
         await this.after(run.id, advance);
@@ -110,14 +131,17 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     }
   }
 
-  /** A chunk whose job failed for good while no worker was there to record it (the 'failed' event was lost). */
-  private async failGivenUpChunks(runId: string, pending: number[]): Promise<void> {
-    for (const chunkNo of pending) {
-      const job = await this.queue.queue.getJob(jobIds.chunk(runId, chunkNo));
-      if (job && (await job.isFailed()) && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        await this.after(runId, await this.runs.failChunk(runId, chunkNo, `chunk ${chunkNo} failed: ${job.failedReason.slice(0, 200)}`));
-      }
-    }
+  /** A chunk whose job failed for good while no worker could record it (Postgres down, or the 'failed' event lost). */
+  private async failGivenUpChunk(runId: string, chunkNo: number): Promise<void> {
+    const job = await this.queue.queue.getJob(jobIds.chunk(runId, chunkNo));
+    const reason = job?.failedReason ?? 'its job gave up';
+    await this.after(runId, await this.runs.failChunk(runId, chunkNo, `chunk ${chunkNo} failed: ${reason.slice(0, 200)}`));
+  }
+
+  private async failRun(runId: string, error: string): Promise<void> {
+    await this.runs.markFailed(runId, error);
+    this.logger.warn(`run ${runId} failed: ${error}`);
+    await this.after(runId, { enqueue: [], finished: 'failed' });
   }
 
   private async after(runId: string, advance: Advance): Promise<void> {
@@ -136,18 +160,24 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, OnApplic
     }
   }
 
-  /** A chunk whose job gave up for good: its customers count as unchecked, so the run ends partial, not stuck. */
+  /**
+   * A job that gave up for good. A chunk: its customers count as unchecked, so the run ends
+   * partial. A start: the run fails. If Postgres is down now, the watchdog does it once it is back.
+   */
   private async onFailed(job: Job | undefined, error: Error): Promise<void> {
     if (!job) return;
     const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
     this.logger.warn(`reconciliation job ${job.name} ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`);
-    if (!exhausted || job.name !== 'chunk') return;
-    const { runId, chunkNo } = job.data as ReconciliationJobs['chunk'];
+    if (!exhausted) return;
     try {
-      const advance = await this.runs.failChunk(runId, chunkNo, `chunk ${chunkNo} failed: ${error.message.slice(0, 200)}`);
-      await this.after(runId, advance);
+      if (job.name === 'chunk') {
+        const { runId, chunkNo } = job.data as ReconciliationJobs['chunk'];
+        await this.after(runId, await this.runs.failChunk(runId, chunkNo, `chunk ${chunkNo} failed: ${error.message.slice(0, 200)}`));
+      } else if (job.name === 'start') {
+        await this.failRun((job.data as ReconciliationJobs['start']).runId, `the run could not start: ${error.message.slice(0, 200)}`);
+      }
     } catch (e) {
-      this.logger.error(`could not record the failure of chunk ${chunkNo} of run ${runId}: ${(e as Error).message}`);
+      this.logger.warn(`could not record that job ${job.id} gave up (the watchdog will): ${(e as Error).message}`);
     }
   }
 }

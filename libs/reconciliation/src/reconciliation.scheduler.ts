@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { sleep } from './concurrency';
 import { WATCHDOG_EVERY_MS } from './reconciliation.constants';
@@ -15,7 +15,7 @@ const REAPPLY_EVERY_MS = 30_000;
  * (`off` removes it), and the watchdog. Upserting is idempotent, so every worker process does it.
  */
 @Injectable()
-export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReconciliationScheduler.name);
   private stopped = false;
   private setup?: Promise<void>;
@@ -37,7 +37,7 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.setup;

@@ -1,16 +1,21 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { AppError } from '@app/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BalancesService, BalanceView } from '@app/reconciliation';
 import { ApiErrorResponse, ERRORS } from '../docs/api-error-response.decorator';
 import { BalanceDto } from '../docs/reconciliation.dto';
-import { ApiRequest } from '../http/api-request';
+import { ApiRequest, ApiResponse as HttpResponse } from '../http/api-request';
 import { oneOfParam, onlyKnownParams } from '../reconciliations/query-params';
+import { REFRESHES_PER_WINDOW, RefreshAllowance } from './refresh-allowance';
 
 @ApiTags('customers')
 @ApiBearerAuth()
 @Controller('api/v1/customers')
 export class BalancesController {
-  constructor(private readonly balances: BalancesService) {}
+  constructor(
+    private readonly balances: BalancesService,
+    private readonly allowance: RefreshAllowance,
+  ) {}
 
   @Get(':id/balance')
   @ApiOperation({
@@ -31,13 +36,27 @@ export class BalancesController {
     { code: 'not_created_upstream', message: 'This customer is not created in Celar yet: there is no balance to fetch' },
     { code: 'conflict', message: 'Celar does not know this customer (cr_f12ab34cd567)' },
   )
+  @ApiErrorResponse(429, `?refresh=true more than ${REFRESHES_PER_WINDOW} times a minute with one API key (Retry-After says when to retry)`, {
+    code: 'rate_limited',
+    message: `At most ${REFRESHES_PER_WINDOW} balance refreshes a minute per API key; retry in 42 s`,
+  })
   @ApiErrorResponse(503, '?refresh=true and Celar could not be asked; or Postgres is unavailable', {
     code: 'celar_unavailable',
     message: 'Celar could not be asked for the balance (Celar answered 503)',
   }, ERRORS.databaseDown)
-  get(@Param('id') id: string, @Req() req: ApiRequest): Promise<BalanceView> {
+  async get(@Param('id') id: string, @Req() req: ApiRequest, @Res({ passthrough: true }) res: HttpResponse): Promise<BalanceView> {
     onlyKnownParams(req.query, ['refresh']);
     const refresh = oneOfParam(req.query, 'refresh', ['true', 'false'] as const) === 'true';
-    return refresh ? this.balances.refresh(id) : this.balances.get(id);
+    if (!refresh) return this.balances.get(id);
+    // Counted before the customer is looked up: each call may cost a Celar request from the shared budget.
+    const verdict = await this.allowance.take(req.apiKeyHash as string);
+    if (!verdict.allowed) {
+      res.setHeader('Retry-After', String(verdict.retryAfterS));
+      throw new AppError(
+        'rate_limited',
+        `At most ${REFRESHES_PER_WINDOW} balance refreshes a minute per API key; retry in ${verdict.retryAfterS} s`,
+      );
+    }
+    return this.balances.refresh(id);
   }
 }

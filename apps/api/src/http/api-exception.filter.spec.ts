@@ -55,4 +55,17 @@ describe('ApiExceptionFilter', () => {
     expect(run(refused)).toEqual({ status: 503, body: { error: { code: 'dependency_down', message: expect.any(String) } } });
     expect(run(new Error('Connection terminated unexpectedly')).status).toBe(503);
   });
+
+  it('answers 503 dependency_down to Postgres refusing, timing out or cancelling a statement, never 500', () => {
+    const pgError = (code: string, message = 'x') => new QueryFailedError('SELECT 1', [], Object.assign(new Error(message), { code }));
+    for (const error of [
+      new Error('Error: connect ECONNREFUSED 127.0.0.1:5432'),
+      new Error('Query read timeout'),
+      new Error('timeout exceeded when trying to connect'),
+      pgError('57014', 'canceling statement due to statement timeout'),
+      pgError('57P01'),
+    ]) {
+      expect(run(error)).toEqual({ status: 503, body: { error: { code: 'dependency_down', message: expect.any(String) } } });
+    }
+  });
 });

@@ -70,12 +70,16 @@ function httpMessage(exception: HttpException): string {
   return exception.message;
 }
 
-// Connection-level failures (not a bad statement): the database is down or refusing connections.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+// Postgres is down, unreachable, silent or overloaded (not a bad statement): connection-level
+// codes, a statement cancelled by statement_timeout (57014: a lock pile-up), and pg's own
+// connect / acquire / read timeouts (data-source-options.ts bounds every wait).
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', '57014', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
 
 function isDatabaseUnavailable(error: Error): boolean {
   const cause = (error as { driverError?: unknown }).driverError ?? error;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+  const message = cause instanceof Error ? `${error.message} ${cause.message}` : error.message;
+  // Some paths (pool connect through TypeORM) re-wrap the socket error with its code only in the text.
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connection is closed|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE)\b/i.test(message);
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { ObservabilityModule } from '@app/observability';
+import { CelarMetricsBridge, ObservabilityModule } from '@app/observability';
 import { HealthController } from './health.controller';
 import { DASHBOARD_QUEUES, QueueDashboardModule } from './queue-dashboard.module';
 
@@ -15,6 +15,8 @@ export class ApiOperationsModule {
       module: ApiOperationsModule,
       imports: [ObservabilityModule.forRoot(config, { service: 'api', queues: DASHBOARD_QUEUES }), QueueDashboardModule],
       controllers: [HealthController],
+      // ?refresh=true is the API's only Celar call: counted, and its budget slots too.
+      providers: [CelarMetricsBridge],
     };
   }
 }

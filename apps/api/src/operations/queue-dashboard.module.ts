@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardInstance, BullBoardModule, BullBoardModuleOptions, InjectBullBoard } from '@bull-board/nestjs';
@@ -20,7 +20,7 @@ export const DASHBOARD_QUEUES = [SYNC_QUEUE, RECONCILIATION_QUEUE];
  * re-sync a customer with `POST /customers/:id/sync`.
  */
 @Injectable()
-class DashboardQueues implements OnModuleInit, OnModuleDestroy {
+class DashboardQueues implements OnModuleInit, OnApplicationShutdown {
   private readonly queues: Queue[];
 
   constructor(
@@ -39,7 +39,7 @@ class DashboardQueues implements OnModuleInit, OnModuleDestroy {
     for (const queue of this.queues) this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: true }));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
   }
 }

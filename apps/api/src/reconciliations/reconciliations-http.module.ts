@@ -3,6 +3,7 @@ import { CelarClientModule } from '@app/celar-client';
 import { AppConfig } from '@app/config';
 import { ReconciliationModule } from '@app/reconciliation';
 import { BalancesController } from '../balances/balances.controller';
+import { RefreshAllowance } from '../balances/refresh-allowance';
 import { ReconciliationsController } from './reconciliations.controller';
 
 /**
@@ -16,6 +17,7 @@ export class ReconciliationsHttpModule {
       module: ReconciliationsHttpModule,
       imports: [CelarClientModule.forRoot(config), ReconciliationModule],
       controllers: [ReconciliationsController, BalancesController],
+      providers: [RefreshAllowance],
     };
   }
 }

@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { ObservabilityModule } from '@app/observability';
+import { CelarMetricsBridge, ObservabilityModule } from '@app/observability';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
 import { SYNC_QUEUE } from '@app/sync';
-import { CelarMetricsBridge } from './celar-metrics.bridge';
 import { WorkerOperationsServer } from './worker-operations.server';
 
 /** Logs, metrics and the worker's own health/metrics HTTP server (WORKER_PORT). */

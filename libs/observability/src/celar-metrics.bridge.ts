@@ -1,9 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { CelarClient } from '@app/celar-client';
-import { MetricsService } from '@app/observability';
+import { CelarClient, CelarRequestBudget } from '@app/celar-client';
+import { MetricsService } from './metrics.service';
 
-/** Feeds every Celar call (route template, status, latency) into the metrics. */
+/** For a process with CelarClientModule: feeds every Celar call (route template, status, latency) and every budget slot (by purpose) into the metrics. */
 @Injectable()
 export class CelarMetricsBridge implements OnModuleInit {
   constructor(
@@ -14,5 +14,6 @@ export class CelarMetricsBridge implements OnModuleInit {
   onModuleInit(): void {
     const client = this.moduleRef.get(CelarClient, { strict: false });
     client.onCall((call) => this.metrics.celarCall(call));
+    this.moduleRef.get(CelarRequestBudget, { strict: false }).onSlot((purpose) => this.metrics.celarBudgetSlot(purpose));
   }
 }

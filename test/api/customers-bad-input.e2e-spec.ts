@@ -166,6 +166,8 @@ const cases: [string, BadInput][] = [
   ],
   ['create with an id', create(withField('id', 'cr_f12ab34cd567'), 400, 'validation_failed', ['id'])],
   ['create with is_active', create(withField('is_active', true), 400, 'validation_failed', ['is_active'])],
+  // Celar's KYC state is read-only: only Celar sets it.
+  ['create with kyc_status', create(withField('kyc_status', 'approved'), 400, 'validation_failed', ['kyc_status'])],
   ['create with an unknown field', create(withField('nickname', 'Ali'), 400, 'validation_failed', ['nickname'])],
   ['create with a read-only psp_id', create(withField('psp_id', 'psp_62ac45f3bc99'), 400, 'validation_failed', ['psp_id'])],
   // create: body shape
@@ -240,6 +242,7 @@ const cases: [string, BadInput][] = [
   ['patch type', patchAlice({ type: 'business' }, 400, 'validation_failed', ['type'])],
   ['patch verification_document', patchAlice({ verification_document: 'https://example.com' }, 400, 'validation_failed', ['verification_document'])],
   ['patch is_active', patchAlice({ is_active: true }, 400, 'validation_failed', ['is_active'])],
+  ['patch kyc_status', patchAlice({ kyc_status: 'approved' }, 400, 'validation_failed', ['kyc_status'])],
   ['patch an unknown field', patchAlice({ name: 'A', colour: 'red' }, 400, 'validation_failed', ['colour'])],
   [
     "patch an individual's document_type to incorporation_certificate",

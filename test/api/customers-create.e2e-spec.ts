@@ -24,7 +24,7 @@ describe('POST /api/v1/customers', () => {
     expect(Object.keys(customer)).toEqual([
       'id', 'created_at', 'updated_at', 'country', 'email', 'type', 'wallet_address', 'address', 'is_active', 'name', 'psp_id',
       'tax_id', 'document_type', 'verification_document', 'incorporation_certificate', 'celar_id', 'sync_status', 'sync_error',
-      'last_synced_at',
+      'last_synced_at', 'kyc_status',
     ]);
     expect(customer).toEqual({
       ...input,
@@ -39,6 +39,7 @@ describe('POST /api/v1/customers', () => {
       sync_status: 'pending',
       sync_error: null,
       last_synced_at: null,
+      kyc_status: null,
     });
     expect(new Date(customer.created_at).toISOString()).toBe(customer.created_at);
 

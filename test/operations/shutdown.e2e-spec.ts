@@ -37,7 +37,8 @@ describe('graceful shutdown on SIGTERM (real processes)', () => {
     dbUrl = await createTestDatabase();
     // Two customers at a time, so some work is in hand and some is not yet started. A short
     // Celar timeout keeps the job lock short, so a job cut off by a forced exit is taken over soon.
-    const tuning = { SYNC_CONCURRENCY: '2', CELAR_TIMEOUT_MS: '2000' };
+    // A short settle time and lease: a worker cut mid-request holds its customer only this long.
+    const tuning = { SYNC_CONCURRENCY: '2', CELAR_TIMEOUT_MS: '2000', CELAR_SETTLE_MS: '1000', SYNC_LEASE_MS: '3000' };
     env = processEnv(dbUrl, sandbox.baseUrl, { ...tuning, SHUTDOWN_TIMEOUT_MS: '20000' });
     config = testConfig(dbUrl, { ...tuning, QUEUE_PREFIX: env.QUEUE_PREFIX, CELAR_BASE_URL: sandbox.baseUrl });
     db = new Pool({ connectionString: dbUrl, max: 2 });

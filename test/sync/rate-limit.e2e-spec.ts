@@ -58,12 +58,14 @@ describe('Celar request budget', () => {
   }, 180_000);
 
   it('when Celar allows less than the budget, 429s slow every worker down and everything still lands once', async () => {
-    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: '50', SYNC_CONCURRENCY: '4' });
-    await stack.startWorker();
+    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: '50', SYNC_CONCURRENCY: '4' }, { worker: false });
     await stack.sandbox.control.setRateLimit(10, 5);
-    // Creates go in bulk calls; each customer's update is a PATCH of its own.
+    // Creates go in bulk calls; each customer's update is a PATCH of its own. All of it is
+    // waiting when the two workers start, so they ask Celar faster than it allows.
     const ids = await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('slow', i)));
     for (let i = 0; i < 40; i++) await updateCustomer(stack, ids[i], { name: `Slow ${i}` });
+    await stack.startWorker();
+    await stack.startWorker();
     await waitUntilSettled(stack.db, 120_000);
 
     const rows = await mirror(stack.db);

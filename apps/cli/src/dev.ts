@@ -55,6 +55,9 @@ async function main(): Promise<void> {
     });
     children.push(child);
   }
+  void startDevReceiver(config.port, config.adminApiKeys[0]).catch((error: unknown) =>
+    console.log(`webhook receiver not started: ${(error as Error).message}`),
+  );
   console.log(
     [
       '',
@@ -64,6 +67,47 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/** Where `npm run dev`'s own PSP app listens for webhooks, so deliveries show in this terminal. */
+const DEV_RECEIVER_PORT = Number(process.env.DEV_WEBHOOK_RECEIVER_PORT ?? 4020);
+
+/**
+ * Once the API answers: the test receiver (libs/testing, loaded at run time: it is no part of the
+ * production build) on DEV_RECEIVER_PORT, subscribed to every event type, printing each
+ * delivery and whether its signature verified.
+ */
+async function startDevReceiver(apiPort: number, adminKey: string): Promise<void> {
+  const api = `http://localhost:${apiPort}`;
+  for (let tries = 0; ; tries++) {
+    const ready = await fetch(`${api}/health/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (tries > 120) throw new Error('the API did not come up');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const receiverModule = join(DIST, 'libs', 'testing', 'src', 'webhook-receiver.js');
+  if (!existsSync(receiverModule)) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startWebhookReceiver } = require(receiverModule) as typeof import('../../../libs/testing/src/webhook-receiver');
+  const receiver = await startWebhookReceiver({
+    port: DEV_RECEIVER_PORT,
+    log: (line) => process.stdout.write(`\x1b[32m${'webhook'.padEnd(7)}\x1b[0m| ${line}\n`),
+  });
+  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  const url = receiver.endpointUrl('dev');
+  // A secret is shown once: an endpoint left by an earlier `npm run dev` is replaced.
+  const { endpoints } = (await (await fetch(`${api}/api/v1/admin/webhook-endpoints`, { headers })).json()) as { endpoints: { id: string; url: string }[] };
+  for (const old of endpoints.filter((e) => e.url === url)) {
+    await fetch(`${api}/api/v1/admin/webhook-endpoints/${old.id}`, { method: 'DELETE', headers });
+  }
+  const created = await fetch(`${api}/api/v1/admin/webhook-endpoints`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ url, description: 'npm run dev: prints deliveries in this terminal' }),
+  });
+  const { secret } = (await created.json()) as { secret: string };
+  receiver.setSecret('dev', secret);
+  console.log(`webhooks: every event is delivered to ${url} and printed here`);
 }
 
 main().catch((error: unknown) => {

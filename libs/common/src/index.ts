@@ -1,2 +1,3 @@
 export { AppError, ERROR_STATUS, ErrorCode, ErrorDetail } from './app-error';
 export { csvField } from './csv';
+export { isUuid } from './uuid';

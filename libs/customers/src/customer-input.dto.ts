@@ -182,3 +182,6 @@ export class UpdateCustomerDto {
 
 export const CREATE_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address'] as const;
 export const UPDATE_FIELDS = ['name', 'email', 'address', 'wallet_address', 'document_type'] as const;
+/** Set only by a document upload in Celar's Dashboard: the API refuses them, reconciliation pulls them in. */
+export const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'] as const;
+export type DocumentField = (typeof DOCUMENT_FIELDS)[number];

@@ -1,6 +1,6 @@
 import { validateSync } from 'class-validator';
 import { AppError, ErrorDetail } from '@app/common';
-import { CREATE_FIELDS, CreateCustomerDto, UPDATE_FIELDS, UpdateCustomerDto } from './customer-input.dto';
+import { CREATE_FIELDS, CreateCustomerDto, DOCUMENT_FIELDS, UPDATE_FIELDS, UpdateCustomerDto } from './customer-input.dto';
 import { CustomerType } from './customer.entity';
 
 export const MAX_BULK = 1000;
@@ -19,17 +19,15 @@ export interface NewCustomerInput {
 
 export type CustomerPatch = Partial<Pick<NewCustomerInput, (typeof UPDATE_FIELDS)[number]>>;
 
-const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'];
-
 function createFieldProblem(field: string): string {
-  if (DOCUMENT_FIELDS.includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
+  if ((DOCUMENT_FIELDS as readonly string[]).includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
   if (field === 'id') return 'id is assigned by the service';
   if (field === 'is_active') return 'is_active cannot be set; DELETE deactivates a customer';
   return `${field} is not a field of a customer create`;
 }
 
 function updateFieldProblem(field: string): string {
-  if (DOCUMENT_FIELDS.includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
+  if ((DOCUMENT_FIELDS as readonly string[]).includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
   if (field === 'is_active') return 'is_active cannot be set; DELETE deactivates a customer';
   if (['type', 'country', 'tax_id', 'id'].includes(field)) return `${field} cannot be changed`;
   return `${field} is not a field that can be updated (only ${UPDATE_FIELDS.join(', ')})`;

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * Polls `probe` until `done` holds: for states that settle asynchronously (a
  * reconnect, a job finishing). Fails with the last value seen, never on timing alone.
@@ -11,7 +13,7 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => bo
     if (Date.now() > deadline) {
       throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(summary(last))}`);
     }
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
 }
 

@@ -1,5 +1,6 @@
 // What the reconciliation e2e tests share: a fresh database, the sandbox over HTTP, the API,
 // the reconciliation worker in-process, and customers that exist upstream and in the mirror.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import IORedis from 'ioredis';
@@ -263,7 +264,7 @@ export async function waitUntil<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
 }
 

@@ -1,5 +1,6 @@
 // Shared set-up of the sync e2e tests: a fresh database, the Celar sandbox, the API and
 // the worker in this process, and helpers that read the outcome from Postgres and the sandbox.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
@@ -173,9 +174,7 @@ export async function waitUntilSettled(db: Pool, timeoutMs = 120_000): Promise<v
   throw new Error(`sync did not settle in ${timeoutMs} ms: ${last}; e.g. ${JSON.stringify(errors)}`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Fields the service sends to Celar: upstream must hold exactly the mirror's values. */
 export const SYNCED_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address', 'is_active'] as const;

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AppError, csvField, ErrorDetail } from '@app/common';
+import { AppError, csvField, ErrorDetail, hasControlCharacters, isStorableText } from '@app/common';
 import { CustomerOperationsRepository, CustomersService } from '@app/customers';
 import { Sql } from '@app/database';
 import { WebhookEvents } from '@app/webhooks';
@@ -19,10 +19,6 @@ import {
 import { CaseRow, CasesRepository, IdentifiedFinding, toCaseView } from './cases.repository';
 
 const NOTE_MAX = 2000;
-// Postgres refuses NUL; other control characters (but line breaks and tabs) have no place in a note.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Reconciliation cases: one break followed across runs until an operator or a later run
@@ -255,7 +251,7 @@ function parseNote(body: unknown, required: boolean): string | null {
     details.push({ field: 'note', message: 'must be non-blank text' });
   } else if (note.length > NOTE_MAX) {
     details.push({ field: 'note', message: `must be at most ${NOTE_MAX} characters` });
-  } else if (CONTROL_CHARS.test(note) || LONE_SURROGATE.test(note)) {
+  } else if (hasControlCharacters(note, { allowLineBreaks: true }) || !isStorableText(note)) {
     details.push({ field: 'note', message: 'must not contain control characters or unpaired surrogates' });
   }
   if (details.length > 0) throw new AppError('validation_failed', 'Invalid case action', details);

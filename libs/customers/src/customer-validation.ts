@@ -1,5 +1,5 @@
 import { validateSync } from 'class-validator';
-import { AppError, ErrorDetail } from '@app/common';
+import { AppError, ErrorDetail, isStorableText } from '@app/common';
 import { CREATE_FIELDS, CreateCustomerDto, DOCUMENT_FIELDS, UPDATE_FIELDS, UpdateCustomerDto } from './customer-input.dto';
 import { CustomerType } from './customer.entity';
 
@@ -36,10 +36,8 @@ function updateFieldProblem(field: string): string {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-// Text Postgres cannot store: a lone UTF-16 surrogate (jsonb and text refuse it, 22P02) or a NUL (22021).
-// Checked on every string field before anything else, so such input is a 400 and never reaches the database.
-// eslint-disable-next-line no-control-regex
-const UNSTORABLE_TEXT = /[\p{Cs}\u0000]/u;
+// Unstorable text (isStorableText) is checked on every string field before anything else, so such
+// input is a 400 and never reaches the database.
 
 /** Field errors of one object: unknown fields first, then unstorable text, then class-validator's first error per field. */
 function fieldErrors<T extends object>(
@@ -53,7 +51,7 @@ function fieldErrors<T extends object>(
   const unstorable = new Set<string>();
   for (const field of Object.keys(item)) {
     if (!allowed.includes(field)) details.push({ field, message: fieldProblem(field) });
-    else if (typeof item[field] === 'string' && UNSTORABLE_TEXT.test(item[field])) {
+    else if (typeof item[field] === 'string' && !isStorableText(item[field])) {
       unstorable.add(field);
       details.push({ field, message: `${field} must be valid text: no lone UTF-16 surrogate, no NUL character` });
     } else instance[field] = item[field];

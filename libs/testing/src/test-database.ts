@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
@@ -36,7 +37,7 @@ export async function createTestDatabase(): Promise<string> {
       return databaseUrl(name);
     } catch (error) {
       if (attempt >= 20) throw error;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

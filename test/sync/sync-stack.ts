@@ -2,11 +2,10 @@
 // the worker in this process, and helpers that read the outcome from Postgres and the sandbox.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
-import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
-import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig } from '@app/testing';
+import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, deleteQueueKeys, startSandbox, testConfig } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 
@@ -66,20 +65,7 @@ export async function startStack(
   return stack;
 }
 
-/** Removes this test's keys (its own prefix only: Redis is shared with other runs). */
-export async function deleteQueueKeys(config: AppConfig): Promise<void> {
-  const redis = new IORedis(config.redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${config.queuePrefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export { deleteQueueKeys };
 
 export function customerInput(tag: string, i: number): Record<string, unknown> {
   return {

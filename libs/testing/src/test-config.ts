@@ -30,3 +30,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
 
 export const TEST_APP_KEY = 'test_app_key_1';
 export const TEST_ADMIN_KEY = 'test_admin_key';
+
+/** The request headers of the two roles, for every test that calls the API. */
+export const APP_AUTH = { Authorization: `Bearer ${TEST_APP_KEY}` };
+export const ADMIN_AUTH = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniqueQueuePrefix } from '@app/testing';
+import { uniqueQueuePrefix } from './test-database';
 
-const DIST = join(__dirname, '..', '..', 'dist', 'apps');
+const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
 export const API_MAIN = join(DIST, 'api', 'src', 'main.js');
 export const WORKER_MAIN = join(DIST, 'worker', 'src', 'main.js');
 

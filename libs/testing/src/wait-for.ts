@@ -24,3 +24,19 @@ function summary(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * waitFor for a probe that answers undefined until the state is reached; fails naming `what`.
+ */
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string | (() => string),
+  everyMs = 150,
+): Promise<T> {
+  try {
+    return (await waitFor(probe, (value) => value !== undefined, timeoutMs, everyMs)) as T;
+  } catch {
+    throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+  }
+}

@@ -5,6 +5,7 @@ export type { OperationKind, OperationStatus } from './customer-operation.entity
 export { IdempotencyKey } from './idempotency-key.entity';
 export { CustomersModule } from './customers.module';
 export { CustomersService } from './customers.service';
+export { CustomersRepository } from './customers.repository';
 export type { CustomerCounts, OperationHistoryRow } from './customers.repository';
 export type { CreateResult, CustomerChangeResponse, CustomerListResponse, IdempotencyContext, WriteContext } from './customers.service';
 export { toCustomerResponse } from './customer.serializer';

@@ -4,23 +4,15 @@ import { DataSource } from 'typeorm';
 import { queryRows, Sql } from '@app/database';
 import { DocumentField, DOCUMENT_FIELDS } from './customer-input.dto';
 import { CUSTOMER_REF } from './customer-ref';
+import type { NewCustomerRow } from './customers.repository';
 
 
 /**
  * A mirror row as reconciliation compares it with Celar's copy: keyed by the API's field
  * names, which are Celar's too, so a field is compared (and reported) by one name.
  */
-export interface MirrorRecord {
-  id: string;
+export interface MirrorRecord extends NewCustomerRow {
   celar_id: string | null;
-  type: string;
-  name: string;
-  email: string;
-  country: string;
-  document_type: string;
-  address: string | null;
-  tax_id: string | null;
-  wallet_address: string | null;
   verification_document: string | null;
   incorporation_certificate: string | null;
   is_active: boolean;

@@ -3,6 +3,7 @@
 // drains each send one change at a time. Measured twice: reconciliation capped at
 // RECONCILE_BUDGET_SHARE (0.5), and uncapped (share 1: first come, first served, as before).
 // `npm run build && node dist/bench/budget-share.bench.js` (BENCH_QUICK=1: a few seconds each).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { BudgetPurpose, CelarRequestBudget } from '@app/celar-client';
@@ -15,7 +16,6 @@ const CALL_MS = 50;
 /** A drain's pause between two changes of its customer (a steady trickle of sync work). */
 const SYNC_THINK_MS = 500;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(share: number, seconds: number): Promise<{ share: number; p50: number; p95: number; max: number; syncSlots: number; reconcileSlots: number }> {
   const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

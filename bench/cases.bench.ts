@@ -8,7 +8,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CasesRepository, CasesService } from '@app/cases';
-import { dataSourceOptions } from '@app/database';
+import { CustomerMirrorRepository } from '@app/customers';
+import { dataSourceOptions, inTransaction } from '@app/database';
 import { databaseUrl, withServer } from '@app/testing';
 
 const CUSTOMERS = process.env.BENCH_QUICK ? 10_000 : Number(process.env.BENCH_CASES_CUSTOMERS ?? 100_000);
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   await db.initialize();
   await db.runMigrations({ transaction: 'each' });
   // Built by hand, without Nest: the hook never calls the customers service (repushes are not part of a run).
-  const cases = new CasesService(new CasesRepository(db), undefined as never, undefined as never);
+  const cases = new CasesService(new CasesRepository(db, new CustomerMirrorRepository(db)), undefined as never, undefined as never);
 
   const customerIds = Array.from({ length: CUSTOMERS }, () => randomUUID());
   const holding = customerIds.filter((_, i) => i % Math.round(1 / SHARE) === 0);
@@ -49,10 +50,10 @@ async function main(): Promise<void> {
         .filter((id) => holdingSet.has(id))
         .map((id) => ({ kind: 'deactivated_with_balance', customerId: id, celarId: `cr_${id.slice(0, 12)}`, field: 'balance', expected: '0', actual: `${(Math.random() * 1000).toFixed(2)}`, currency: 'USDC' }));
       const t = Date.now();
-      await db.transaction((m) => cases.recordFindings(m, runId, findings));
+      await inTransaction(db, (sql) => cases.recordFindings(sql, runId, findings));
       chunkMs.push(Date.now() - t);
     }
-    await db.transaction((m) => cases.runEnded(m, { id: runId, kind: 'balances', status: 'completed', startedAt }));
+    await inTransaction(db, (sql) => cases.runEnded(sql, { id: runId, kind: 'balances', status: 'completed', startedAt }));
     chunkMs.sort((a, b) => a - b);
     return { run: label, seconds: (Date.now() - started) / 1000, slowestChunkMs: chunkMs.at(-1)!, p50ChunkMs: chunkMs[Math.floor(chunkMs.length / 2)] };
   }

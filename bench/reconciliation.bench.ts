@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { appEnv, BENCH_ADMIN_KEY, BenchContext, loadBenchSettings, SANDBOX_KEY } from './lib/bench-context';
 import { customerBody } from './lib/bench-fixtures';
 import { ChildHandle, DIST_ROOT, freePort, killAllChildren, SCRIPTS, sleep, startNode, waitForHttp } from './lib/bench-processes';
-import { BenchRow, BenchSection, machineInfo, markdownTable, round } from './lib/bench-report';
+import { BenchRow, BenchSection, machineInfo, markdownTable, round, RUNS_DIR } from './lib/bench-report';
 
 const BUDGET = Number(process.env.BENCH_RECON_BUDGET ?? 500);
 const WORKERS = Number(process.env.BENCH_RECON_WORKERS ?? 2);
@@ -309,8 +309,8 @@ if (require.main === module) {
   runReconciliationBench(ctx)
     .then((section) => {
       process.stdout.write(`\n${markdownTable([section])}\n`);
-      // Its own files: latest.json belongs to the full `npm run bench`.
-      const dir = join(DIST_ROOT, '..', 'bench', 'results');
+      // Its own files, git-ignored: the committed latest.{json,md} belong to the full `npm run bench`.
+      const dir = join(DIST_ROOT, '..', 'bench', 'results', RUNS_DIR);
       mkdirSync(dir, { recursive: true });
       const text = `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(), section }, null, 2)}\n`;
       const paths = [join(dir, `reconciliation-${startedAt.replace(/[:.]/g, '-')}.json`), join(dir, 'reconciliation-latest.json')];

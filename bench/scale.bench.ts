@@ -1,20 +1,18 @@
 // Benchmark 5 of issue #5: database and queue cost as the mirror grows (10k -> 100k -> 1M
-// customers). The statements are the ones the repositories run (copied here, named after
-// their source); each is timed at every size, and its plan is checked for index use.
+// customers). Each statement is the one a repository method runs: the method is called once
+// against the bench database and the statements it issues are recorded (never copied here),
+// then each is timed at every size and its plan checked for index use.
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
+import { DataSource, QueryRunner } from 'typeorm';
+import { CustomerMirrorRepository, CustomerOperationsRepository, CustomersRepository } from '@app/customers';
+import { dataSourceOptions, inTransaction } from '@app/database';
+import { BALANCE_CHUNK_SIZE } from '@app/reconciliation';
 import { BenchContext } from './lib/bench-context';
 import { customerBody, seedCustomers } from './lib/bench-fixtures';
 import { median, percentile } from './lib/bench-load';
 import { BenchRow, BenchSection, round } from './lib/bench-report';
-
-const CUSTOMER_COLUMNS = `id, celar_id AS "celarId", psp_id AS "pspId", type, name, email, country,
-  document_type AS "documentType", address, tax_id AS "taxId", wallet_address AS "walletAddress",
-  verification_document AS "verificationDocument", incorporation_certificate AS "incorporationCertificate",
-  is_active AS "isActive", sync_status AS "syncStatus", sync_error AS "syncError", last_synced_at AS "lastSyncedAt",
-  last_op_seq AS "lastOpSeq", celar_created_at AS "celarCreatedAt", celar_updated_at AS "celarUpdatedAt",
-  deactivated_at AS "deactivatedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Values that depend on the table's size (a real id, a keyset chunk's bounds). */
 interface Probe {
@@ -27,119 +25,140 @@ interface Probe {
   someCustomerWithOps: string;
 }
 
+/** The repositories under test, on a data source whose statements can be recorded. */
+interface Repositories {
+  customers: CustomersRepository;
+  mirror: CustomerMirrorRepository;
+  operations: CustomerOperationsRepository;
+  dataSource: DataSource;
+}
+
+interface Statement {
+  text: string;
+  params: unknown[];
+}
+
 interface ScaleQuery {
   name: string;
-  /** Where the statement comes from. */
+  /** The repository method that runs the statement. */
   source: string;
-  sql: string;
-  params: (p: Probe) => unknown[];
+  /** Calls the method; `pick` chooses which of its statements is timed (default: the first). */
+  call: (r: Repositories, p: Probe) => Promise<unknown>;
+  pick?: number;
   /** Reads every matching row by nature (a count): reported, not held to "flat". */
   linear?: boolean;
-  /** Runs inside BEGIN ... ROLLBACK (FOR UPDATE). */
+  /** Runs inside BEGIN ... ROLLBACK (writes or FOR UPDATE). */
   inTransaction?: boolean;
 }
 
-const page = (where: string) =>
-  `SELECT ${CUSTOMER_COLUMNS} FROM customers ${where} ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET 0`;
+/** Thrown to roll back a call whose writes must not stay (its statements are recorded first). */
+const ROLL_BACK = new Error('roll back');
+const rolledBack = async (fn: () => Promise<unknown>) => fn().catch((error: unknown) => (error === ROLL_BACK ? undefined : Promise.reject(error)));
 
-const LIST_FILTERS: { label: string; where: string; params: (p: Probe) => unknown[] }[] = [
-  { label: 'no filter', where: '', params: () => [] },
-  { label: 'type=business', where: 'WHERE type = $1', params: () => ['business'] },
-  { label: 'is_active=false', where: 'WHERE is_active = $1', params: () => [false] },
-  { label: 'sync_status=failed', where: 'WHERE sync_status = $1', params: () => ['failed'] },
-  { label: 'country=KEN', where: 'WHERE country = $1', params: () => ['KEN'] },
-  { label: 'email=', where: 'WHERE lower(email) = lower($1)', params: (p) => [p.someEmail] },
-];
+const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)/i;
+let recording: Statement[] | null = null;
 
-/** Page queries take LIMIT/OFFSET after the filter's parameters: rewrite their numbers. */
-function pageSql(where: string, nParams: number): string {
-  return page(where).replace('LIMIT 20 OFFSET 0', `LIMIT $${nParams + 1} OFFSET $${nParams + 2}`);
+/** A data source whose query runners also hand each statement (but transaction control) to `recording`. */
+async function recordingDataSource(url: string): Promise<DataSource> {
+  const dataSource = new DataSource({ ...dataSourceOptions(url, 2), entities: [] });
+  await dataSource.initialize();
+  const create = dataSource.createQueryRunner.bind(dataSource);
+  dataSource.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>): QueryRunner => {
+    const runner = create(...args);
+    const query = runner.query.bind(runner);
+    runner.query = ((text: string, params?: unknown[], structured?: boolean) => {
+      if (recording && !TRANSACTION_CONTROL.test(text.trim())) recording.push({ text, params: params ?? [] });
+      return query(text, params, structured as true);
+    }) as QueryRunner['query'];
+    return runner;
+  };
+  return dataSource;
 }
+
+/** The statements one call of a repository method issues. */
+async function record(q: ScaleQuery, r: Repositories, probe: Probe): Promise<Statement> {
+  recording = [];
+  try {
+    await q.call(r, probe);
+    const statement = recording[q.pick ?? 0];
+    if (!statement) throw new Error(`${q.source} issued no statement #${q.pick ?? 0}`);
+    return statement;
+  } finally {
+    recording = null;
+  }
+}
+
+const LIST_FILTERS: { label: string; filter: (p: Probe) => Record<string, unknown> }[] = [
+  { label: 'no filter', filter: () => ({}) },
+  { label: 'type=business', filter: () => ({ type: 'business' }) },
+  { label: 'is_active=false', filter: () => ({ is_active: false }) },
+  { label: 'sync_status=failed', filter: () => ({ sync_status: 'failed' }) },
+  { label: 'country=KEN', filter: () => ({ country: 'KEN' }) },
+  { label: 'email=', filter: (p) => ({ email: p.someEmail }) },
+];
 
 const QUERIES: ScaleQuery[] = [
   ...LIST_FILTERS.map((f) => ({
     name: `list page (${f.label})`,
     source: 'CustomersRepository.list',
-    sql: pageSql(f.where, f.params({} as Probe).length),
-    params: (p: Probe) => [...f.params(p), 20, 0],
+    call: (r: Repositories, p: Probe) => r.customers.list({ ...f.filter(p), limit: 20, offset: 0 }),
+    pick: 1,
   })),
   ...LIST_FILTERS.map((f) => ({
     name: `list total (${f.label})`,
     source: 'CustomersRepository.list',
-    sql: `SELECT count(*) AS total FROM customers ${f.where}`,
-    params: f.params,
+    call: (r: Repositories, p: Probe) => r.customers.list({ ...f.filter(p), limit: 20, offset: 0 }),
+    pick: 0,
     linear: f.label !== 'email=',
   })),
   {
     name: 'list page, offset 10000 (country=KEN)',
     source: 'CustomersRepository.list',
-    sql: pageSql('WHERE country = $1', 1),
-    params: () => ['KEN', 20, 10_000],
+    call: (r) => r.customers.list({ country: 'KEN', limit: 20, offset: 10_000 }),
+    pick: 1,
     linear: true,
   },
-  {
-    name: 'get by id',
-    source: 'CustomersRepository.findByRef',
-    sql: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = $1`,
-    params: (p) => [p.someId],
-  },
-  {
-    name: 'get by celar_id',
-    source: 'CustomersRepository.findByRef',
-    sql: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE celar_id = $1`,
-    params: (p) => [p.someCelarId],
-  },
+  { name: 'get by id', source: 'CustomersRepository.findByRef', call: (r, p) => r.customers.findByRef(p.someId) },
+  { name: 'get by celar_id', source: 'CustomersRepository.findByRef', call: (r, p) => r.customers.findByRef(p.someCelarId) },
   {
     name: 'create: insert a bulk of 1000 (rolled back)',
     source: 'CustomersRepository.insertCustomers',
-    sql: `INSERT INTO customers (id, type, name, email, country, document_type, address, tax_id, wallet_address, last_op_seq, created_at, updated_at)
-          SELECT x.id, x.type, x.name, x.email, x.country, x.document_type, x.address, x.tax_id, x.wallet_address, 1,
-                 now() + x.ord * interval '1 microsecond', now() + x.ord * interval '1 microsecond'
-          FROM jsonb_to_recordset($1::jsonb) AS x(ord int, id uuid, type text, name text, email text, country text,
-               document_type text, address text, tax_id text, wallet_address text)
-          ORDER BY x.ord
-          ON CONFLICT (lower(email)) WHERE is_active DO NOTHING
-          RETURNING ${CUSTOMER_COLUMNS}`,
-    params: (p) => [
-      JSON.stringify(
-        Array.from({ length: 1000 }, (_, ord) => ({ ord, id: randomUUID(), ...customerBody(`scale${p.size}`, ord) })),
+    call: (r, p) =>
+      rolledBack(() =>
+        inTransaction(r.dataSource, async (sql) => {
+          const rows = Array.from({ length: 1000 }, (_, ord) => ({ id: randomUUID(), ...customerBody(`scale${p.size}`, ord) }));
+          await r.customers.insertCustomers(sql, rows as Parameters<CustomersRepository['insertCustomers']>[1]);
+          throw ROLL_BACK;
+        }),
       ),
-    ],
     inTransaction: true,
   },
   {
-    name: 'reconciliation balance chunk (500 ids)',
-    source: 'BalanceReconcilerService.processChunk',
-    sql: `SELECT id, celar_id, is_active FROM customers WHERE id BETWEEN $1 AND $2 AND celar_id IS NOT NULL ORDER BY id`,
-    params: (p) => [p.chunkFirst, p.chunkLast],
+    name: `reconciliation balance chunk (${BALANCE_CHUNK_SIZE} ids)`,
+    source: 'CustomerMirrorRepository.linkedInRange',
+    call: (r, p) => r.mirror.linkedInRange(p.chunkFirst, p.chunkLast),
   },
   {
     name: 'reconciliation chunk plan (whole table, once per run)',
-    source: 'ReconciliationRunsRepository.planBalanceChunks',
-    sql: `SELECT g, min(id::text COLLATE "C")::uuid, max(id::text COLLATE "C")::uuid, count(*)
-            FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / 500 AS g FROM customers WHERE celar_id IS NOT NULL) s
-           GROUP BY g`,
-    params: () => [],
+    source: 'CustomerMirrorRepository.linkedIdRanges',
+    call: (r) => inTransaction(r.dataSource, (sql) => r.mirror.linkedIdRanges(sql, BALANCE_CHUNK_SIZE)),
     linear: true,
   },
   {
     name: 'relay claim (500 pending ops)',
-    source: 'SyncOperationsRepository.claimForRelay',
-    sql: `SELECT o.id::text AS id, o.customer_id AS "customerId", (o.enqueued_at IS NOT NULL) AS resweep
-            FROM customer_operations o JOIN customers c ON c.id = o.customer_id
-           WHERE o.status = 'pending' AND c.sync_status <> 'failed'
-             AND (o.enqueued_at IS NULL OR o.enqueued_at < now() - make_interval(secs => $2::double precision / 1000))
-           ORDER BY o.id
-           LIMIT $1
-           FOR UPDATE OF o SKIP LOCKED`,
-    params: () => [500, 60_000],
+    source: 'CustomerOperationsRepository.relay',
+    call: (r) =>
+      rolledBack(() =>
+        r.operations.relay(500, 60_000, async () => {
+          throw ROLL_BACK;
+        }),
+      ),
     inTransaction: true,
   },
   {
     name: "sync: a customer's unfinished ops",
-    source: 'SyncOperationsRepository.unfinished',
-    sql: `SELECT id, seq, kind, status FROM customer_operations WHERE customer_id = $1 AND status <> 'done' ORDER BY seq LIMIT 50`,
-    params: (p) => [p.someCustomerWithOps],
+    source: 'CustomerOperationsRepository.unfinished',
+    call: (r, p) => r.operations.unfinished(p.someCustomerWithOps, 50),
   },
 ];
 
@@ -167,22 +186,21 @@ function summarizePlan(plan: Record<string, unknown>): PlanSummary {
   return { nodes: [...new Set(nodes)], indexes: [...indexes], seqScans, executionMs: Number(plan['Execution Time'] ?? 0) };
 }
 
-async function explain(client: Client, q: ScaleQuery, probe: Probe): Promise<PlanSummary> {
+async function explain(client: Client, statement: Statement): Promise<PlanSummary> {
   await client.query('BEGIN');
   try {
-    const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${q.sql}`, q.params(probe));
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement.text}`, statement.params);
     return summarizePlan((rows[0]['QUERY PLAN'] as Record<string, unknown>[])[0]);
   } finally {
     await client.query('ROLLBACK');
   }
 }
 
-async function timeQuery(client: Client, q: ScaleQuery, probe: Probe): Promise<{ medianMs: number; p95Ms: number; runs: number }> {
-  const params = q.params(probe);
+async function timeQuery(client: Client, q: ScaleQuery, statement: Statement): Promise<{ medianMs: number; p95Ms: number; runs: number }> {
   const once = async () => {
     if (q.inTransaction) await client.query('BEGIN');
     const started = process.hrtime.bigint();
-    await client.query({ text: q.sql, values: params });
+    await client.query({ text: statement.text, values: statement.params });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (q.inTransaction) await client.query('ROLLBACK');
     return ms;
@@ -201,7 +219,7 @@ async function probeAt(client: Client, size: number): Promise<Probe> {
   const someCelarId = (await one(`SELECT celar_id FROM customers WHERE celar_id IS NOT NULL AND id >= $1 ORDER BY id LIMIT 1`, [someId]))
     .celar_id as string;
   const first = await one(`SELECT id::text AS id FROM customers WHERE id >= $1 ORDER BY id LIMIT 1`, [someId]);
-  const last = await one(`SELECT id::text AS id FROM customers WHERE id >= $1 ORDER BY id OFFSET 499 LIMIT 1`, [someId]);
+  const last = await one(`SELECT id::text AS id FROM customers WHERE id >= $1 ORDER BY id OFFSET $2 LIMIT 1`, [someId, BALANCE_CHUNK_SIZE - 1]);
   const chunk = { first: first.id as string, last: (last ?? first).id as string };
   const pending = await one(`SELECT customer_id::text AS id FROM customer_operations WHERE status <> 'done' ORDER BY id DESC LIMIT 1`);
   return {
@@ -304,6 +322,13 @@ export async function runScaleBench(ctx: BenchContext): Promise<BenchSection> {
   const url = await ctx.createDatabase('scale');
   const perSize: Record<number, Record<string, { medianMs: number; p95Ms: number; runs: number; plan: PlanSummary }>> = {};
   const seeding: Record<number, number> = {};
+  const dataSource = await recordingDataSource(url);
+  const repositories: Repositories = {
+    customers: new CustomersRepository(dataSource),
+    mirror: new CustomerMirrorRepository(dataSource),
+    operations: new CustomerOperationsRepository(dataSource),
+    dataSource,
+  };
   await ctx.withDatabase(url, async (client) => {
     let seeded = 0;
     for (const size of sizes) {
@@ -317,11 +342,12 @@ export async function runScaleBench(ctx: BenchContext): Promise<BenchSection> {
       const probe = await probeAt(client, size);
       perSize[size] = {};
       for (const q of QUERIES) {
-        const timing = await timeQuery(client, q, probe);
-        perSize[size][q.name] = { ...timing, plan: await explain(client, q, probe) };
+        const statement = await record(q, repositories, probe);
+        const timing = await timeQuery(client, q, statement);
+        perSize[size][q.name] = { ...timing, plan: await explain(client, statement) };
       }
     }
-  });
+  }).finally(() => dataSource.destroy());
   section.details.seedSeconds = seeding;
   section.details.queries = QUERIES.map((q) => ({
     name: q.name,

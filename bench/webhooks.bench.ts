@@ -3,6 +3,7 @@
 // `npm run build && node dist/bench/webhooks.bench.js` (BENCH_QUICK=1 for a short run).
 // Everything runs in this process against the local Postgres and Redis, in a database and a
 // queue prefix of its own that are dropped at the end.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { INestApplicationContext } from '@nestjs/common';
 import { Client } from 'pg';
@@ -63,7 +64,7 @@ async function dropDatabase(url: string): Promise<void> {
       await admin.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}"`);
       break;
     } catch {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
   await admin.end();
@@ -73,7 +74,7 @@ async function waitUntil(db: Client, sql: string, timeoutMs = 600_000): Promise<
   const deadline = Date.now() + timeoutMs;
   while ((await db.query<{ done: boolean }>(sql)).rows[0].done !== true) {
     if (Date.now() > deadline) throw new Error(`timed out: ${sql}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

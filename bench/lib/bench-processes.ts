@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -131,9 +132,7 @@ export async function waitForHttp(url: string, handle: ChildHandle, timeoutMs = 
   throw new Error(`${handle.name} not ready at ${url} after ${timeoutMs} ms (${last}):\n${handle.output()}`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Machine-wide CPU counters (Linux /proc/stat); null elsewhere. */
 export function cpuSnapshot(): { busy: number; total: number } | null {

@@ -121,14 +121,18 @@ export function detailLines(sections: BenchSection[]): string[] {
 }
 
 /**
- * Writes bench/results/<name>-<timestamp>.json, bench/results/latest.json, and the table as
- * Markdown in bench/results/latest.md (for the README); returns the paths.
+ * Writes the current summary, bench/results/latest.json and the table as Markdown in
+ * bench/results/latest.md (both committed), and this run's copy under bench/results/runs/
+ * (git-ignored: the history stays on the machine that ran it); returns the paths.
  */
+/** Where each run's own file goes (git-ignored). */
+export const RUNS_DIR = 'runs';
+
 export function writeResults(resultsDir: string, run: BenchRun, name = 'bench'): string[] {
-  mkdirSync(resultsDir, { recursive: true });
+  mkdirSync(join(resultsDir, RUNS_DIR), { recursive: true });
   const stamp = run.startedAt.replace(/[:.]/g, '-');
   const text = `${JSON.stringify(run, null, 2)}\n`;
-  const paths = [join(resultsDir, `${name}-${stamp}.json`), join(resultsDir, 'latest.json')];
+  const paths = [join(resultsDir, RUNS_DIR, `${name}-${stamp}.json`), join(resultsDir, 'latest.json')];
   for (const path of paths) writeFileSync(path, text);
   const { cpus: n, cpuModel, loadAvgAtStart } = run.machine;
   const heading = `Run of ${run.startedAt}${run.quick ? ' (BENCH_QUICK)' : ''}: ${n} CPUs (${cpuModel}), load average at start ${loadAvgAtStart.join(' / ')}.`;

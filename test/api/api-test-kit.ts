@@ -3,11 +3,10 @@ import { createHash } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { createTestDatabase, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig } from '@app/testing';
+import { APP_AUTH, createTestDatabase, TEST_APP_KEY, testConfig } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 
-export const APP_AUTH = { Authorization: `Bearer ${TEST_APP_KEY}` };
-export const ADMIN_AUTH = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+export { APP_AUTH, ADMIN_AUTH } from '@app/testing';
 export const API_KEY_HASH = createHash('sha256').update(TEST_APP_KEY).digest('hex');
 
 export interface ApiHarness {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import request from 'supertest';
 import { APP_AUTH, ApiHarness, createCustomers, individual, startApi } from './api-test-kit';
@@ -120,7 +121,7 @@ async function waitForBlocked(n: number): Promise<void> {
       `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
     if (Number(rows[0].n) >= n) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`fewer than ${n} requests reached the held email`);
 }

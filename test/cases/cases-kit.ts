@@ -6,12 +6,12 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { AppConfig } from '@app/config';
-import { createTestDatabase, RunningSandbox, startSandbox, TEST_ADMIN_KEY, testConfig } from '@app/testing';
+import { createTestDatabase, RunningSandbox, startSandbox, TEST_ADMIN_KEY, testConfig, deleteQueueKeys } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
-import { cleanQueuePrefix } from '../reconciliation/reconciliation-kit';
 
-export { ADMIN, APP, insertMirror, seedCustomers, startRun, waitForRun, waitUntil, allFindings } from '../reconciliation/reconciliation-kit';
+export { ADMIN_AUTH as ADMIN, APP_AUTH as APP, waitUntil } from '@app/testing';
+export { insertMirror, seedCustomers, startRun, waitForRun, allFindings } from '../reconciliation/reconciliation-kit';
 export type { RunBody, Seeded } from '../reconciliation/reconciliation-kit';
 
 jest.setTimeout(180_000);
@@ -78,7 +78,7 @@ export async function startCaseStack(env: Record<string, string> = {}): Promise<
       await api.close();
       await db.end();
       await sandbox.close();
-      await cleanQueuePrefix(config);
+      await deleteQueueKeys(config);
     },
   };
 }

@@ -1,10 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
-import { createTestDatabase, testConfig } from '@app/testing';
+import { createTestDatabase, testConfig, waitFor } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { TcpProxy } from './tcp-proxy';
-import { waitFor } from './wait-for';
 
 // The API's readiness: Postgres required, Redis only reported (changes still land in the outbox without it).
 describe('API probes', () => {

@@ -2,10 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { createTestDatabase, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig } from '@app/testing';
+import { createTestDatabase, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig, waitFor } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { TcpProxy } from './tcp-proxy';
-import { waitFor } from './wait-for';
 
 const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };

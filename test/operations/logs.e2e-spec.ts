@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { RunningSandbox, createTestDatabase, startSandbox } from '@app/testing';
-import { API_MAIN, LogLine, Spawned, WORKER_MAIN, assertBuilt, freePort, processEnv, spawnProcess } from './spawned';
-import { waitFor } from './wait-for';
+import { RunningSandbox, createTestDatabase, startSandbox, API_MAIN, LogLine, Spawned, WORKER_MAIN, assertBuilt, freePort, processEnv, spawnProcess, waitFor } from '@app/testing';
 
 // Distinctive secrets: any of them in any output is a leak.
 const APP_KEY = 'app_key_9f3c1e7d2b';

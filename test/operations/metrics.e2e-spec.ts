@@ -2,12 +2,11 @@ import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
-import { RunningSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig } from '@app/testing';
+import { RunningSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig, waitFor } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 import { hasMetric, metric, parseMetrics } from './prometheus';
-import { waitFor } from './wait-for';
 
 const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };

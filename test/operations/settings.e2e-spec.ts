@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { createTestDatabase, uniqueQueuePrefix } from '@app/testing';
-import { API_MAIN, WORKER_MAIN, assertBuilt, freePort, spawnProcess, Spawned } from './spawned';
-import { waitFor } from './wait-for';
+import { createTestDatabase, uniqueQueuePrefix, API_MAIN, WORKER_MAIN, assertBuilt, freePort, spawnProcess, Spawned, waitFor } from '@app/testing';
 
 const MIGRATE_MAIN = join(__dirname, '..', '..', 'dist', 'libs', 'database', 'src', 'migrate.js');
 

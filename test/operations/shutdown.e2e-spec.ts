@@ -4,12 +4,10 @@ import http from 'node:http';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
-import { RunningSandbox, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig } from '@app/testing';
+import { RunningSandbox, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig, API_MAIN, WORKER_MAIN, assertBuilt, freePort, processEnv, spawnProcess, waitFor } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
-import { API_MAIN, WORKER_MAIN, assertBuilt, freePort, processEnv, spawnProcess } from './spawned';
 import { TcpProxy } from './tcp-proxy';
-import { waitFor } from './wait-for';
 
 const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
 

@@ -1,9 +1,8 @@
 import { INestApplicationContext } from '@nestjs/common';
 import request from 'supertest';
-import { createTestDatabase, testConfig } from '@app/testing';
+import { createTestDatabase, testConfig, waitFor } from '@app/testing';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
 import { TcpProxy } from './tcp-proxy';
-import { waitFor } from './wait-for';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 
 // The worker's own probes on WORKER_PORT: it can do nothing without Postgres or without Redis.

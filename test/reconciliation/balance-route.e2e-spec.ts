@@ -1,7 +1,8 @@
 // GET /api/v1/customers/:id/balance: the stored value, ?refresh=true, and its errors.
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { ADMIN, APP, insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { ADMIN_AUTH, APP_AUTH } from '@app/testing';
 
 describe('GET /customers/:id/balance (e2e)', () => {
   let stack: Stack;
@@ -22,7 +23,7 @@ describe('GET /customers/:id/balance (e2e)', () => {
     await stack.sandbox.control.clearFaults();
   });
 
-  const balance = (id: string, query = '', auth = APP) => request(stack.http).get(`/api/v1/customers/${id}/balance${query}`).set(auth);
+  const balance = (id: string, query = '', auth = APP_AUTH) => request(stack.http).get(`/api/v1/customers/${id}/balance${query}`).set(auth);
 
   it('answers null balance and as_of before any fetch, without calling Celar', async () => {
     const since = await stack.sandbox.control.clearRequestLog();
@@ -68,7 +69,7 @@ describe('GET /customers/:id/balance (e2e)', () => {
     }
     const byOurs = await balance(other.id).expect(200);
     expect(byOurs.body).toEqual({ customer_id: other.id, balance: '0.000001', currency: 'USDC', as_of: expect.any(String) });
-    const byCelar = await balance(other.celarId, '', ADMIN).expect(200);
+    const byCelar = await balance(other.celarId, '', ADMIN_AUTH).expect(200);
     expect(byCelar.body).toEqual(byOurs.body);
   });
 
@@ -119,6 +120,6 @@ describe('GET /customers/:id/balance (e2e)', () => {
     expect(await stack.sandbox.control.requestLog({ since })).toEqual([]);
     // Plain reads are not limited, and another key still has its own allowance.
     await balance(other.id, '', second).expect(200);
-    await balance(other.id, '?refresh=true', APP).expect(200);
+    await balance(other.id, '?refresh=true', APP_AUTH).expect(200);
   });
 });

@@ -1,6 +1,7 @@
 // Balance reconciliation against the sandbox: exact decimals, changes between runs, gaps.
 import request from 'supertest';
-import { ADMIN, allFindings, insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { allFindings, insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { ADMIN_AUTH } from '@app/testing';
 import { randomUUID } from 'node:crypto';
 
 describe('balance reconciliation (e2e)', () => {
@@ -48,7 +49,7 @@ describe('balance reconciliation (e2e)', () => {
 
     it('stores and serves every balance exactly as Celar gave it, with as_of', async () => {
       for (const [i, balance] of EXACT.entries()) {
-        const res = await request(stack.http).get(`/api/v1/customers/${customers[i].id}/balance`).set(ADMIN).expect(200);
+        const res = await request(stack.http).get(`/api/v1/customers/${customers[i].id}/balance`).set(ADMIN_AUTH).expect(200);
         expect(res.body).toEqual({ customer_id: customers[i].id, balance, currency: 'USDC', as_of: expect.any(String) });
         expect(res.text).toContain(`"balance":"${balance}"`);
       }

@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { jobIds, RECONCILIATION_QUEUE } from '@app/reconciliation';
 import { TcpProxy } from '../operations/tcp-proxy';
-import { seedCustomers, Stack, startReconciliationWorker, startRun, startStack, trigger, waitForRun, waitUntil } from './reconciliation-kit';
+import { seedCustomers, Stack, startReconciliationWorker, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { waitUntil } from '@app/testing';
 
 // Demo 5 of the review: a run whose start job runs out of tries while Postgres is down must not
 // block its kind for good. The worker reaches Postgres through a proxy the test cuts; the API

@@ -2,7 +2,6 @@
 // the reconciliation worker in-process, and customers that exist upstream and in the mirror.
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import IORedis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
@@ -11,15 +10,13 @@ import { CelarClientModule } from '@app/celar-client';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { ReconciliationWorkerModule } from '@app/reconciliation';
-import { createTestDatabase, RunningSandbox, startSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, testConfig } from '@app/testing';
+import { ADMIN_AUTH, createTestDatabase, deleteQueueKeys, RunningSandbox, startSandbox, testConfig, waitUntil } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 
 // Runs go through real queues, Postgres and the sandbox on a machine other test runs share:
 // generous limits, so a busy machine slows these tests down without failing them.
 jest.setTimeout(180_000);
 
-export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
-export const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
 
 export interface RunBody {
   id: string;
@@ -99,7 +96,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       await api.close();
       await db.end();
       await sandbox.close();
-      await cleanQueuePrefix(config);
+      await deleteQueueKeys(config);
     },
   };
   if (options.worker !== false) await stack.startWorker();
@@ -117,21 +114,6 @@ export async function startReconciliationWorker(config: AppConfig): Promise<INes
   );
   await app.init();
   return app;
-}
-
-/** Deletes this test's BullMQ and budget keys (never the whole Redis: other runs share it). */
-export async function cleanQueuePrefix(config: AppConfig): Promise<void> {
-  const redis = new IORedis(config.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${config.queuePrefix}}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 let serial = 0;
@@ -223,7 +205,7 @@ export async function insertMirror(db: Pool, rows: MirrorInsert[]): Promise<void
 }
 
 /** POST /admin/reconciliations; the answer as is. */
-export function trigger(stack: Pick<Stack, 'http'>, kind: string, auth = ADMIN) {
+export function trigger(stack: Pick<Stack, 'http'>, kind: string, auth = ADMIN_AUTH) {
   return request(stack.http).post('/api/v1/admin/reconciliations').set(auth).send({ kind });
 }
 
@@ -234,7 +216,7 @@ export async function startRun(stack: Pick<Stack, 'http'>, kind: 'balances' | 'r
 }
 
 export async function getRun(stack: Pick<Stack, 'http'>, id: string, query = ''): Promise<RunBody> {
-  const res = await request(stack.http).get(`/api/v1/admin/reconciliations/${id}${query}`).set(ADMIN);
+  const res = await request(stack.http).get(`/api/v1/admin/reconciliations/${id}${query}`).set(ADMIN_AUTH);
   if (res.status !== 200) throw new Error(`get run: ${res.status} ${res.text}`);
   return res.body as RunBody;
 }
@@ -250,21 +232,6 @@ export async function waitForRun(stack: Pick<Stack, 'http'>, id: string, timeout
     timeoutMs,
     () => `run ${id} to end (last seen: ${JSON.stringify({ ...last, findings: undefined })})`,
   );
-}
-
-export async function waitUntil<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string | (() => string),
-  everyMs = 150,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Every finding of a run, through the paginated API. */

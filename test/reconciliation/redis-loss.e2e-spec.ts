@@ -3,7 +3,8 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
-import { cleanQueuePrefix, getRun, seedCustomers, Stack, startRun, startStack, waitForRun, waitUntil } from './reconciliation-kit';
+import { getRun, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { deleteQueueKeys, waitUntil } from '@app/testing';
 
 describe('Redis loses the queue mid-run (e2e)', () => {
   let stack: Stack;
@@ -34,7 +35,7 @@ describe('Redis loses the queue mid-run (e2e)', () => {
       redis.disconnect();
     }
     // Every job, scheduler and budget key of this deployment: gone.
-    await cleanQueuePrefix(stack.config);
+    await deleteQueueKeys(stack.config);
     await stack.sandbox.control.clearFaults();
     expect((await getRun(stack, run.id)).status).toBe('running');
 

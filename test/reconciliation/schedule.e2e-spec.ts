@@ -2,7 +2,8 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
-import { RunBody, seedCustomers, Stack, startReconciliationWorker, startStack, waitForRun, waitUntil } from './reconciliation-kit';
+import { RunBody, seedCustomers, Stack, startReconciliationWorker, startStack, waitForRun } from './reconciliation-kit';
+import { waitUntil } from '@app/testing';
 
 describe('scheduled reconciliation (e2e)', () => {
   let stack: Stack;

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
-import { allFindings, getRun, seedCustomers, Seeded, Stack, startRun, startStack, waitForRun, waitUntil } from './reconciliation-kit';
+import { allFindings, getRun, seedCustomers, Seeded, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { waitUntil } from '@app/testing';
 
 const WORKER_MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'worker', 'src', 'main.js');
 const CUSTOMERS = 1000;

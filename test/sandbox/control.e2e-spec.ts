@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectSandbox, RunningSandbox, SandboxControl, startSandbox } from '@app/testing';
 import { call, individual } from './sandbox-http';
 
@@ -36,7 +37,7 @@ describe('Celar sandbox: control API', () => {
   describe('documents', () => {
     it('links and unlinks document URLs as the Dashboard would, visible through the API', async () => {
       const c = await createOne();
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       const linked = await sandbox.control.attachDocument(c.id, { verification_document: 'https://files.celar.example/kyc/passport.pdf' });
       expect(linked.verification_document).toBe('https://files.celar.example/kyc/passport.pdf');
       expect(linked.updated_at > c.updated_at).toBe(true);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RunningSandbox, startSandbox } from '@app/testing';
 import { business, call, individual } from './sandbox-http';
 
@@ -306,7 +307,7 @@ describe('Celar sandbox: customers API', () => {
   describe('PATCH /customers/:id', () => {
     it('updates the allowed fields and moves updated_at', async () => {
       const [c] = await create(individual());
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       const patch = {
         name: 'Alice N. Wanjiku',
         address: '101 Moi Avenue, Nairobi',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RunningSandbox, startSandbox } from '@app/testing';
 import { call, individual } from './sandbox-http';
 
@@ -84,7 +85,7 @@ describe('Celar sandbox: Idempotency-Key', () => {
     const body = individual();
     const slow = keyed('k-inflight', 'POST', '/customers', body);
     // the slow call holds the key before its delay; wait until the sandbox has seen it
-    for (let i = 0; i < 100 && (await sandbox.control.stats()).faultsFired.latency !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (await sandbox.control.stats()).faultsFired.latency !== 1; i++) await sleep(10);
     const concurrent = await keyed('k-inflight', 'POST', '/customers', body);
     expect(concurrent.status).toBe(409);
     expect(concurrent.body.error.code).toBe('idempotency_key_in_use');

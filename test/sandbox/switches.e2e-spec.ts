@@ -1,5 +1,4 @@
-import { RunningSandbox, SandboxCustomer, SandboxSettingsPatch, startSandbox } from '@app/testing';
-import { waitFor } from '../operations/wait-for';
+import { RunningSandbox, SandboxCustomer, SandboxSettingsPatch, startSandbox, waitFor } from '@app/testing';
 import { call, individual } from './sandbox-http';
 
 // The settings that make the sandbox behave as each kind of Celar in ASSUMPTIONS.md (docs/sandbox.md).

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxRequestLogEntry } from '@app/testing';
 import {
   compareWithUpstream,
@@ -72,7 +73,7 @@ describe('exactly once and in order when Celar acts after we gave up', () => {
     await stack.sandbox.control.addFault({ kind: 'latency', method: 'PATCH', latencyMs: CELAR_ACTS_AFTER_MS, probability: 0.5 });
     for (let round = 1; round <= 4; round++) {
       for (const id of ids) await updateCustomer(stack, id, { name: `Round ${round}`, address: `${round} Late Street` });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
     }
 
     await waitUntilSettled(stack.db, 180_000);

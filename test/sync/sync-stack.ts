@@ -1,11 +1,11 @@
 // Shared set-up of the sync e2e tests: a fresh database, the Celar sandbox, the API and
 // the worker in this process, and helpers that read the outcome from Postgres and the sandbox.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
-import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
-import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig } from '@app/testing';
+import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, deleteQueueKeys, startSandbox, testConfig } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { createWorkerApp } from '../../apps/worker/src/worker-app';
 
@@ -65,20 +65,7 @@ export async function startStack(
   return stack;
 }
 
-/** Removes this test's keys (its own prefix only: Redis is shared with other runs). */
-export async function deleteQueueKeys(config: AppConfig): Promise<void> {
-  const redis = new IORedis(config.redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${config.queuePrefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export { deleteQueueKeys };
 
 export function customerInput(tag: string, i: number): Record<string, unknown> {
   return {
@@ -173,9 +160,7 @@ export async function waitUntilSettled(db: Pool, timeoutMs = 120_000): Promise<v
   throw new Error(`sync did not settle in ${timeoutMs} ms: ${last}; e.g. ${JSON.stringify(errors)}`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Fields the service sends to Celar: upstream must hold exactly the mirror's values. */
 export const SYNCED_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address', 'is_active'] as const;

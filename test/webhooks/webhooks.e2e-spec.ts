@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TEST_APP_KEY, startWebhookReceiver, WebhookReceiver } from '@app/testing';
@@ -160,7 +161,7 @@ describe('events to PSP apps', () => {
     const [late] = await createCustomers(stack, [customerInput('late', 0)]);
     await waitUntilSettled(stack.db);
     // Disabled when the event was written: no delivery for it, and nothing sent.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     expect(receiver.received.length).toBe(before);
 
     await http(stack).patch(`/api/v1/admin/webhook-endpoints/${all.id}`).set(ADMIN).send({ enabled: true }).expect(200);

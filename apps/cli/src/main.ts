@@ -1,5 +1,6 @@
 // `npm run cli -- <command>`: the operators' CLI. It drives the running API over HTTP
 // (API_URL, default http://localhost:$PORT) with the first of ADMIN_API_KEYS.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
@@ -190,7 +191,7 @@ async function follow(ctx: Context, client: AdminApiClient, start: RunView, inte
   let lastLineAt = 0;
   try {
     while (!FINISHED.includes(run.status)) {
-      await sleep(intervalMs, ctx.signal);
+      await sleep(intervalMs, undefined, { signal: ctx.signal });
       run = await client.getRun(run.id, 1);
       if (bar) {
         bar.setTotal(Math.max(run.progress.total, 1));
@@ -211,17 +212,6 @@ async function follow(ctx: Context, client: AdminApiClient, start: RunView, inte
     bar?.stop();
   }
   return run;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    }, { once: true });
-  });
 }
 
 /** Runs one command line (without `node main.js`); answers the exit code. */

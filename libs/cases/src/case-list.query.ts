@@ -1,4 +1,5 @@
 import { AppError, ErrorDetail } from '@app/common';
+import { CUSTOMER_REF } from '@app/customers';
 import { CASE_KINDS, CASE_STATUSES, CaseKind, CaseStatus } from './case.types';
 
 export interface CaseListFilter {
@@ -12,8 +13,6 @@ export interface CaseListFilter {
 }
 
 const KNOWN = ['status', 'kind', 'customer_id', 'min_age_hours', 'limit', 'offset', 'format'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CELAR_ID = /^cr_[A-Za-z0-9]{1,64}$/;
 
 /**
  * `GET /admin/cases` parameters: status and kind repeatable or comma-separated, limit 1..100
@@ -30,8 +29,8 @@ export function parseCaseListQuery(query: Record<string, unknown>): CaseListFilt
 
   const customer = query.customer_id;
   if (customer !== undefined) {
-    if (typeof customer === 'string' && UUID.test(customer)) filter.customer = { column: 'customer_id', value: customer.toLowerCase() };
-    else if (typeof customer === 'string' && CELAR_ID.test(customer)) filter.customer = { column: 'celar_id', value: customer };
+    const where = typeof customer === 'string' ? CUSTOMER_REF.where(customer) : undefined;
+    if (where) filter.customer = { column: where.column === 'id' ? 'customer_id' : 'celar_id', value: where.value };
     else details.push({ field: 'customer_id', message: "must be a customer's id or its celar_id (cr_…)" });
   }
   const age = query.min_age_hours;

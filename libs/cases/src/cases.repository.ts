@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { isUuid } from '@app/common';
+import { CustomerMirrorRepository } from '@app/customers';
+import { inTransaction, queryRows, Sql } from '@app/database';
 import { CaseListFilter } from './case-list.query';
 import {
   CASE_KINDS,
@@ -14,15 +17,6 @@ import {
   CaseStatus,
   CaseView,
 } from './case.types';
-
-/**
- * A transaction's connection: a TypeORM EntityManager or QueryRunner. Statements that change
- * rows are written as `WITH … SELECT`, so both answer plain rows.
- */
-export interface SqlRunner {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  query(sql: string, params?: unknown[]): Promise<any>;
-}
 
 export interface CaseRow {
   id: string;
@@ -65,17 +59,24 @@ export interface NewEvent {
 /** The cases and their timelines in SQL; the only writer of reconciliation_cases and reconciliation_case_events. */
 @Injectable()
 export class CasesRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly mirror: CustomerMirrorRepository,
+  ) {}
+
+  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, fn);
+  }
 
   /**
    * Opens a case per finding whose break has no live (unresolved) case, and updates the live
    * one otherwise, keeping its status. A case already seen by this run is left alone, so a
    * redone chunk counts nothing twice. Sorted by identity: two chunks lock in the same order.
    */
-  async upsertSeen(m: SqlRunner, runId: string, findings: IdentifiedFinding[]): Promise<{ id: string; opened: boolean }[]> {
+  async upsertSeen(m: Sql, runId: string, findings: IdentifiedFinding[]): Promise<{ id: string; opened: boolean }[]> {
     const sorted = [...findings].sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
     const col = <T>(f: (x: IdentifiedFinding) => T) => sorted.map(f);
-    return m.query(
+    return m.rows(
       `INSERT INTO reconciliation_cases AS c (id, kind, identity, customer_id, celar_id, field, expected, actual, delta, currency, first_run_id, last_run_id)
        SELECT f.id, f.kind, f.identity, f.customer_id, f.celar_id, f.field, f.expected, f.actual, f.delta, f.currency, $1, $1
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[], $11::text[])
@@ -108,24 +109,28 @@ export class CasesRepository {
    * Resolves (auto) the live cases of these kinds that no run has seen since `since`, except
    * field drift of a customer with changes still waiting to sync: the run did not compare it.
    */
-  async resolveUnseen(m: SqlRunner, runId: string, kinds: CaseKind[], since: Date): Promise<string[]> {
-    const rows: { id: string }[] = await m.query(
+  async resolveUnseen(m: Sql, runId: string, kinds: CaseKind[], since: Date): Promise<string[]> {
+    const stale = `c.kind = ANY($1::text[]) AND c.status IN ('open', 'acknowledged') AND c.last_seen_at < $2 AND c.last_run_id <> $3`;
+    const drifted = await m.rows<{ customerId: string }>(
+      `SELECT DISTINCT c.customer_id AS "customerId" FROM reconciliation_cases c
+        WHERE ${stale} AND c.kind = 'field_drift' AND c.customer_id IS NOT NULL`,
+      [kinds, since, runId],
+    );
+    const waiting = await this.mirror.withUnfinishedOperations(m, drifted.map((d) => d.customerId));
+    const rows = await m.rows<{ id: string }>(
       `WITH resolved AS (
          UPDATE reconciliation_cases c SET status = 'resolved', resolution = 'auto', updated_at = now()
-          WHERE c.kind = ANY($1::text[]) AND c.status IN ('open', 'acknowledged') AND c.last_seen_at < $2
-            AND c.last_run_id <> $3
-            AND NOT (c.kind = 'field_drift' AND EXISTS (
-                  SELECT 1 FROM customer_operations o WHERE o.customer_id = c.customer_id AND o.status <> 'done'))
+          WHERE ${stale} AND NOT (c.kind = 'field_drift' AND coalesce(c.customer_id = ANY($4::uuid[]), false))
          RETURNING c.id)
        SELECT id FROM resolved`,
-      [kinds, since, runId],
+      [kinds, since, runId, [...waiting]],
     );
     return rows.map((r) => r.id);
   }
 
   /** Cases waiting for these operations (a repush) resolve with `repushed`, credited to whoever asked. */
-  async resolveRepushed(m: SqlRunner, operationIds: string[]): Promise<{ id: string; actor: string }[]> {
-    return m.query(
+  async resolveRepushed(m: Sql, operationIds: string[]): Promise<{ id: string; actor: string }[]> {
+    return m.rows(
       `WITH resolved AS (
          UPDATE reconciliation_cases SET status = 'resolved', resolution = 'repushed', updated_at = now()
           WHERE repush_operation_id = ANY($1::bigint[]) AND status IN ('open', 'acknowledged')
@@ -135,9 +140,9 @@ export class CasesRepository {
     );
   }
 
-  async addEvents(m: SqlRunner, events: NewEvent[]): Promise<void> {
+  async addEvents(m: Sql, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await m.query(
+    await m.rows(
       `INSERT INTO reconciliation_case_events (case_id, action, actor, note, run_id)
        SELECT e.case_id, e.action, e.actor, e.note, e.run_id
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[]) WITH ORDINALITY AS e(case_id, action, actor, note, run_id, ord)
@@ -146,25 +151,26 @@ export class CasesRepository {
     );
   }
 
-  async get(id: string, m: SqlRunner = this.db): Promise<CaseRow | null> {
+  async get(id: string, m?: Sql): Promise<CaseRow | null> {
     if (!isUuid(id)) return null;
-    const rows: CaseRow[] = await m.query(`SELECT * FROM reconciliation_cases WHERE id = $1`, [id]);
+    const text = `SELECT * FROM reconciliation_cases WHERE id = $1`;
+    const rows = m ? await m.rows<CaseRow>(text, [id]) : await queryRows<CaseRow>(this.dataSource, text, [id]);
     return rows[0] ?? null;
   }
 
-  async lock(m: SqlRunner, id: string): Promise<CaseRow | null> {
+  async lock(m: Sql, id: string): Promise<CaseRow | null> {
     if (!isUuid(id)) return null;
-    const rows: CaseRow[] = await m.query(`SELECT * FROM reconciliation_cases WHERE id = $1 FOR UPDATE`, [id]);
+    const rows: CaseRow[] = await m.rows(`SELECT * FROM reconciliation_cases WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ?? null;
   }
 
   /** Sets a case's status (and what goes with it); answers the row as it now is. */
   async setStatus(
-    m: SqlRunner,
+    m: Sql,
     id: string,
     change: { status: CaseStatus; resolution: CaseResolution | null; note?: string | null },
   ): Promise<CaseRow> {
-    const rows: CaseRow[] = await m.query(
+    const rows: CaseRow[] = await m.rows(
       `WITH changed AS (
          UPDATE reconciliation_cases SET status = $2, resolution = $3, note = coalesce($4, note), updated_at = now()
           WHERE id = $1 RETURNING *)
@@ -174,8 +180,8 @@ export class CasesRepository {
     return rows[0];
   }
 
-  async setRepush(m: SqlRunner, id: string, operationId: string, actor: string, note: string | null): Promise<CaseRow> {
-    const rows: CaseRow[] = await m.query(
+  async setRepush(m: Sql, id: string, operationId: string, actor: string, note: string | null): Promise<CaseRow> {
+    const rows: CaseRow[] = await m.rows(
       `WITH changed AS (
          UPDATE reconciliation_cases SET repush_operation_id = $2, repush_actor = $3, note = coalesce($4, note), updated_at = now()
           WHERE id = $1 RETURNING *)
@@ -186,8 +192,8 @@ export class CasesRepository {
   }
 
   /** The live case of the same break, other than this one (a reopen must not make two). */
-  async liveWithIdentity(m: SqlRunner, identity: string, exceptId: string): Promise<string | null> {
-    const rows: { id: string }[] = await m.query(
+  async liveWithIdentity(m: Sql, identity: string, exceptId: string): Promise<string | null> {
+    const rows: { id: string }[] = await m.rows(
       `SELECT id FROM reconciliation_cases WHERE identity = $1 AND status <> 'resolved' AND id <> $2`,
       [identity, exceptId],
     );
@@ -195,7 +201,7 @@ export class CasesRepository {
   }
 
   async events(caseId: string): Promise<CaseEventView[]> {
-    const rows: { at: Date; action: CaseAction; actor: string; note: string | null; run_id: string | null }[] = await this.db.query(
+    const rows: { at: Date; action: CaseAction; actor: string; note: string | null; run_id: string | null }[] = await queryRows(this.dataSource, 
       `SELECT at, action, actor, note, run_id FROM reconciliation_case_events WHERE case_id = $1 ORDER BY id`,
       [caseId],
     );
@@ -204,8 +210,8 @@ export class CasesRepository {
 
   async list(filter: CaseListFilter): Promise<{ cases: CaseRow[]; total: number }> {
     const { where, params } = whereOf(filter);
-    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_cases ${where}`, params);
-    const cases: CaseRow[] = await this.db.query(
+    const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_cases ${where}`, params);
+    const cases: CaseRow[] = await queryRows(this.dataSource, 
       `SELECT * FROM reconciliation_cases ${where} ORDER BY first_seen_at, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],
     );
@@ -218,7 +224,7 @@ export class CasesRepository {
     let after: { at: Date; id: string } | null = null;
     for (;;) {
       const cursor: string = after ? `${where ? `${where} AND` : 'WHERE'} (first_seen_at, id) > ($${params.length + 2}, $${params.length + 3})` : where;
-      const rows: CaseRow[] = await this.db.query(
+      const rows: CaseRow[] = await queryRows(this.dataSource, 
         `SELECT * FROM reconciliation_cases ${cursor} ORDER BY first_seen_at, id LIMIT $${params.length + 1}`,
         after ? [...params, batch, after.at, after.id] : [...params, batch],
       );
@@ -231,7 +237,7 @@ export class CasesRepository {
 
   /** Open and acknowledged cases by status, kind and age. */
   async counts(): Promise<CaseCounts> {
-    const [row] = await this.db.query(
+    const [row] = await queryRows<Record<'open' | 'acknowledged' | 'lt_1d' | 'd1_3' | 'd3_7' | 'gt_7d', number>>(this.dataSource, 
       `SELECT count(*) FILTER (WHERE status = 'open')::int AS open,
               count(*) FILTER (WHERE status = 'acknowledged')::int AS acknowledged,
               count(*) FILTER (WHERE first_seen_at > now() - interval '1 day')::int AS lt_1d,
@@ -240,7 +246,7 @@ export class CasesRepository {
               count(*) FILTER (WHERE first_seen_at <= now() - interval '7 days')::int AS gt_7d
          FROM reconciliation_cases WHERE status IN ('open', 'acknowledged')`,
     );
-    const kinds: { kind: CaseKind; n: number }[] = await this.db.query(
+    const kinds: { kind: CaseKind; n: number }[] = await queryRows(this.dataSource, 
       `SELECT kind, count(*)::int AS n FROM reconciliation_cases WHERE status IN ('open', 'acknowledged') GROUP BY kind`,
     );
     const byKind = Object.fromEntries(CASE_KINDS.map((k) => [k, 0])) as Record<CaseKind, number>;
@@ -269,9 +275,6 @@ function whereOf(filter: CaseListFilter): { where: string; params: unknown[] } {
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
 
 export function toCaseView(row: CaseRow): CaseView {
   return {

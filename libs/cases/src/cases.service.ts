@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import { AppError, csvField, ErrorDetail } from '@app/common';
+import { AppError, csvField, ErrorDetail, hasControlCharacters, isStorableText } from '@app/common';
 import { CustomerOperationsRepository, CustomersService } from '@app/customers';
+import { Sql } from '@app/database';
 import { WebhookEvents } from '@app/webhooks';
 import { CaseListFilter, parseCaseListQuery } from './case-list.query';
 import {
@@ -16,13 +16,9 @@ import {
   OWNED_KINDS,
   runActor,
 } from './case.types';
-import { CaseRow, CasesRepository, IdentifiedFinding, SqlRunner, toCaseView } from './cases.repository';
+import { CaseRow, CasesRepository, IdentifiedFinding, toCaseView } from './cases.repository';
 
 const NOTE_MAX = 2000;
-// Postgres refuses NUL; other control characters (but line breaks and tabs) have no place in a note.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Reconciliation cases: one break followed across runs until an operator or a later run
@@ -43,7 +39,7 @@ export class CasesService implements OnModuleInit {
   /** A repush resolves its case in the sync engine's transaction that completes its operation. */
   onModuleInit(): void {
     this.operations.addListener({
-      operationsDone: (sql, done) => this.resolveRepushed(sql.runner, done.flatMap((d) => d.operationIds)),
+      operationsDone: (sql, done) => this.resolveRepushed(sql, done.flatMap((d) => d.operationIds)),
     });
   }
 
@@ -53,7 +49,7 @@ export class CasesService implements OnModuleInit {
    * A chunk's findings, in the transaction that stores them: opens a case per new break,
    * updates the live one otherwise (its status kept). Kinds that are events are ignored.
    */
-  async recordFindings(m: SqlRunner, runId: string, findings: CaseFinding[]): Promise<void> {
+  async recordFindings(m: Sql, runId: string, findings: CaseFinding[]): Promise<void> {
     const byIdentity = new Map<string, IdentifiedFinding>();
     for (const f of findings) {
       if (!isCaseKind(f.kind)) continue;
@@ -74,14 +70,14 @@ export class CasesService implements OnModuleInit {
    * opened case (its `opened` event; later, the `reconciliation.case_opened` webhook) goes here,
    * in the same transaction.
    */
-  private async casesOpened(m: SqlRunner, caseIds: string[], runId: string): Promise<void> {
+  private async casesOpened(m: Sql, caseIds: string[], runId: string): Promise<void> {
     await this.cases.addEvents(
       m,
       caseIds.map((caseId) => ({ caseId, action: 'opened' as const, actor: runActor(runId), runId })),
     );
     for (const caseId of caseIds) {
       const row = await this.cases.get(caseId, m);
-      if (row) await WebhookEvents.appendCaseOpened(m as EntityManager, toCaseView(row));
+      if (row) await WebhookEvents.appendCaseOpened(m.runner, toCaseView(row));
     }
   }
 
@@ -90,7 +86,7 @@ export class CasesService implements OnModuleInit {
    * checked) resolves: the live cases of the kinds it owns that it did not see. A partial
    * run never resolves anything.
    */
-  async runEnded(m: SqlRunner, run: EndedRun): Promise<void> {
+  async runEnded(m: Sql, run: EndedRun): Promise<void> {
     if (run.status !== 'completed') return;
     const resolved = await this.cases.resolveUnseen(m, run.id, OWNED_KINDS[run.kind], run.startedAt);
     await this.cases.addEvents(
@@ -104,7 +100,7 @@ export class CasesService implements OnModuleInit {
    * Operations done at Celar, in the sync engine's completion transaction: a case whose
    * repush queued one of them is resolved (`repushed`).
    */
-  async resolveRepushed(m: SqlRunner, operationIds: string[]): Promise<void> {
+  async resolveRepushed(m: Sql, operationIds: string[]): Promise<void> {
     if (operationIds.length === 0) return;
     const resolved = await this.cases.resolveRepushed(m, operationIds);
     await this.cases.addEvents(
@@ -208,7 +204,7 @@ export class CasesService implements OnModuleInit {
       if (row.kind !== 'field_drift') throw new AppError('invalid_transition', `Only a field_drift case can be repushed; this one is ${row.kind}`);
       if (row.status !== 'open' && row.status !== 'acknowledged') throw notAllowed(row, 'repushed');
       if (!row.customer_id || !row.field) throw new AppError('invalid_transition', 'This case names no customer field to repush');
-      const operationId = await this.customers.queueMirrorPush(m.queryRunner!, row.customer_id, row.field, { requestId });
+      const operationId = await this.customers.queueMirrorPush(m, row.customer_id, row.field, { requestId });
       await this.cases.setRepush(m, row.id, operationId, actor, note);
       await this.cases.addEvents(m, [{ caseId: row.id, action: 'repushed', actor, note }]);
       return true;
@@ -218,9 +214,9 @@ export class CasesService implements OnModuleInit {
   /** Locks the case, applies the action, and answers the case with its events as committed. */
   private async act(
     id: string,
-    apply: (m: import('typeorm').EntityManager, row: CaseRow) => Promise<boolean>,
+    apply: (m: Sql, row: CaseRow) => Promise<boolean>,
   ): Promise<CaseWithEvents> {
-    await this.cases.db.transaction(async (m) => {
+    await this.cases.transaction(async (m) => {
       const row = await this.cases.lock(m, id);
       if (!row) throw notFound(id);
       await apply(m, row);
@@ -255,7 +251,7 @@ function parseNote(body: unknown, required: boolean): string | null {
     details.push({ field: 'note', message: 'must be non-blank text' });
   } else if (note.length > NOTE_MAX) {
     details.push({ field: 'note', message: `must be at most ${NOTE_MAX} characters` });
-  } else if (CONTROL_CHARS.test(note) || LONE_SURROGATE.test(note)) {
+  } else if (hasControlCharacters(note, { allowLineBreaks: true }) || !isStorableText(note)) {
     details.push({ field: 'note', message: 'must not contain control characters or unpaired surrogates' });
   }
   if (details.length > 0) throw new AppError('validation_failed', 'Invalid case action', details);

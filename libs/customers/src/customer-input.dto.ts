@@ -10,6 +10,7 @@ import {
   ValidationArguments,
   ValidationOptions,
 } from 'class-validator';
+import { hasControlCharacters } from '@app/common';
 import { isIsoAlpha3Country } from './country';
 import { CustomerType } from './customer.entity';
 import { isValidEvmAddress } from './evm-address';
@@ -27,16 +28,12 @@ export function documentTypeFits(type: string, documentType: string): boolean {
   return (DOCUMENT_TYPES[type as CustomerType] ?? []).includes(documentType);
 }
 
-// Postgres refuses NUL in text, and control characters have no place in these fields.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
 function IsCleanText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isCleanText',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && value.trim().length > 0 && !CONTROL_CHARS.test(value),
+        validate: (value: unknown) => typeof value === 'string' && value.trim().length > 0 && !hasControlCharacters(value),
         defaultMessage: (args?: ValidationArguments) => `${args?.property} must not be blank or contain control characters`,
       },
     },
@@ -182,3 +179,6 @@ export class UpdateCustomerDto {
 
 export const CREATE_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'address', 'tax_id', 'wallet_address'] as const;
 export const UPDATE_FIELDS = ['name', 'email', 'address', 'wallet_address', 'document_type'] as const;
+/** Set only by a document upload in Celar's Dashboard: the API refuses them, reconciliation pulls them in. */
+export const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'] as const;
+export type DocumentField = (typeof DOCUMENT_FIELDS)[number];

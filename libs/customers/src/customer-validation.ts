@@ -1,6 +1,6 @@
 import { validateSync } from 'class-validator';
-import { AppError, ErrorDetail } from '@app/common';
-import { CREATE_FIELDS, CreateCustomerDto, UPDATE_FIELDS, UpdateCustomerDto } from './customer-input.dto';
+import { AppError, ErrorDetail, isStorableText } from '@app/common';
+import { CREATE_FIELDS, CreateCustomerDto, DOCUMENT_FIELDS, UPDATE_FIELDS, UpdateCustomerDto } from './customer-input.dto';
 import { CustomerType } from './customer.entity';
 
 export const MAX_BULK = 1000;
@@ -19,17 +19,15 @@ export interface NewCustomerInput {
 
 export type CustomerPatch = Partial<Pick<NewCustomerInput, (typeof UPDATE_FIELDS)[number]>>;
 
-const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'];
-
 function createFieldProblem(field: string): string {
-  if (DOCUMENT_FIELDS.includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
+  if ((DOCUMENT_FIELDS as readonly string[]).includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
   if (field === 'id') return 'id is assigned by the service';
   if (field === 'is_active') return 'is_active cannot be set; DELETE deactivates a customer';
   return `${field} is not a field of a customer create`;
 }
 
 function updateFieldProblem(field: string): string {
-  if (DOCUMENT_FIELDS.includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
+  if ((DOCUMENT_FIELDS as readonly string[]).includes(field)) return `${field} is set only by a document upload in Celar's Dashboard, never through the API`;
   if (field === 'is_active') return 'is_active cannot be set; DELETE deactivates a customer';
   if (['type', 'country', 'tax_id', 'id'].includes(field)) return `${field} cannot be changed`;
   return `${field} is not a field that can be updated (only ${UPDATE_FIELDS.join(', ')})`;
@@ -38,10 +36,8 @@ function updateFieldProblem(field: string): string {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-// Text Postgres cannot store: a lone UTF-16 surrogate (jsonb and text refuse it, 22P02) or a NUL (22021).
-// Checked on every string field before anything else, so such input is a 400 and never reaches the database.
-// eslint-disable-next-line no-control-regex
-const UNSTORABLE_TEXT = /[\p{Cs}\u0000]/u;
+// Unstorable text (isStorableText) is checked on every string field before anything else, so such
+// input is a 400 and never reaches the database.
 
 /** Field errors of one object: unknown fields first, then unstorable text, then class-validator's first error per field. */
 function fieldErrors<T extends object>(
@@ -55,7 +51,7 @@ function fieldErrors<T extends object>(
   const unstorable = new Set<string>();
   for (const field of Object.keys(item)) {
     if (!allowed.includes(field)) details.push({ field, message: fieldProblem(field) });
-    else if (typeof item[field] === 'string' && UNSTORABLE_TEXT.test(item[field])) {
+    else if (typeof item[field] === 'string' && !isStorableText(item[field])) {
       unstorable.add(field);
       details.push({ field, message: `${field} must be valid text: no lone UTF-16 surrogate, no NUL character` });
     } else instance[field] = item[field];

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CustomerOperation } from './customer-operation.entity';
 import { Customer } from './customer.entity';
+import { CustomerMirrorRepository } from './customer-mirror.repository';
 import { CustomerOperationsRepository } from './customer-operations.repository';
 import { CustomersRepository } from './customers.repository';
 import { CustomersService } from './customers.service';
@@ -9,7 +10,7 @@ import { IdempotencyKey } from './idempotency-key.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Customer, CustomerOperation, IdempotencyKey])],
-  providers: [CustomersRepository, CustomersService, CustomerOperationsRepository],
-  exports: [CustomersService, CustomerOperationsRepository, TypeOrmModule],
+  providers: [CustomersRepository, CustomersService, CustomerOperationsRepository, CustomerMirrorRepository],
+  exports: [CustomersService, CustomerOperationsRepository, CustomerMirrorRepository, TypeOrmModule],
 })
 export class CustomersModule {}

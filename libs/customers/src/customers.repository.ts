@@ -1,21 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { AppError } from '@app/common';
+import { inTransaction, Sql } from '@app/database';
 import { Customer, SyncStatus } from './customer.entity';
 import { OperationKind } from './customer-operation.entity';
+import { outboxBacklog } from './customer-mirror.repository';
 import { OUTBOX_CHANNEL } from './customer-operations.repository';
-
-/** One database transaction; statements return their rows (also for UPDATE ... RETURNING). */
-export class Tx {
-  /** `runner` may be in another lib's transaction: the statements join it. */
-  constructor(private readonly runner: QueryRunner) {}
-
-  async rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const result = await this.runner.query(sql, params, true);
-    return (result.records ?? []) as T[];
-  }
-}
+import { CUSTOMER_REF } from './customer-ref';
 
 // Every column of the entity but celar_raw, aliased to the entity's property names.
 const CUSTOMER_COLUMNS = `id, celar_id AS "celarId", psp_id AS "pspId", type, name, email, country,
@@ -26,16 +19,6 @@ const CUSTOMER_COLUMNS = `id, celar_id AS "celarId", psp_id AS "pspId", type, na
   kyc_status AS "kycStatus", deactivated_at AS "deactivatedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const toCustomer = (row: object): Customer => Object.assign(new Customer(), row);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CELAR_ID = /^cr_[A-Za-z0-9]{1,64}$/;
-
-/** Where a customer reference (our uuid or Celar's `cr_` id) is looked up; undefined when it is neither. */
-function refWhere(ref: string): { column: 'id' | 'celar_id'; value: string } | undefined {
-  if (UUID.test(ref)) return { column: 'id', value: ref.toLowerCase() };
-  if (CELAR_ID.test(ref)) return { column: 'celar_id', value: ref };
-  return undefined;
-}
 
 export interface NewCustomerRow {
   id: string;
@@ -113,38 +96,22 @@ export class CustomersRepository {
    * out (a bulk against a PATCH taking one of its emails): Postgres rolled the loser back, so
    * the whole transaction is run again, a few times, before the caller gets a 409.
    */
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transactionOnce(fn);
+        return await inTransaction(this.dataSource, fn);
       } catch (error) {
         if (!isConcurrencyFailure(error)) throw error;
         if (attempt >= TRANSACTION_TRIES) {
           throw new AppError('conflict', 'Concurrent requests changed the same customers at the same moment; retry the request');
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        await sleep(Math.random() * 20 * attempt);
       }
     }
   }
 
-  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const result = await fn(new Tx(runner));
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
-  }
-
   async findByRef(ref: string): Promise<Customer | null> {
-    const where = refWhere(ref);
+    const where = CUSTOMER_REF.where(ref);
     if (!where) return null;
     const rows: object[] = await this.dataSource.query(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1`, [
       where.value,
@@ -153,8 +120,8 @@ export class CustomersRepository {
   }
 
   /** Locks the customer's row until the transaction ends. */
-  async lockByRef(tx: Tx, ref: string): Promise<Customer | null> {
-    const where = refWhere(ref);
+  async lockByRef(tx: Sql, ref: string): Promise<Customer | null> {
+    const where = CUSTOMER_REF.where(ref);
     if (!where) return null;
     const rows = await tx.rows(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1 FOR UPDATE`, [where.value]);
     return rows.length ? toCustomer(rows[0]) : null;
@@ -195,11 +162,8 @@ export class CustomersRepository {
 
   /** Operations not yet sent to Celar, and how long the oldest has waited (whole seconds; null when none). */
   async outboxBacklog(): Promise<{ pending: number; oldest_pending_age_s: number | null }> {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS pending, floor(extract(epoch FROM now() - min(created_at)))::int AS oldest
-         FROM customer_operations WHERE status = 'pending'`,
-    );
-    return { pending: row.pending, oldest_pending_age_s: row.oldest };
+    const { pending, oldestAgeSeconds } = await outboxBacklog(this.dataSource);
+    return { pending, oldest_pending_age_s: oldestAgeSeconds === null ? null : Math.floor(oldestAgeSeconds) };
   }
 
   /** A customer's operations, newest first: its sync history. */
@@ -214,7 +178,7 @@ export class CustomersRepository {
     return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), completed_at: r.completed_at?.toISOString() ?? null }));
   }
 
-  async emailHeldByAnother(tx: Tx, email: string, customerId: string): Promise<boolean> {
+  async emailHeldByAnother(tx: Sql, email: string, customerId: string): Promise<boolean> {
     const rows = await tx.rows(`SELECT 1 FROM customers WHERE is_active AND lower(email) = lower($1) AND id <> $2 LIMIT 1`, [
       email,
       customerId,
@@ -228,7 +192,7 @@ export class CustomersRepository {
    * newest. A row whose email an active customer took meanwhile is skipped, not inserted: the
    * caller compares what came back.
    */
-  async insertCustomers(tx: Tx, rows: NewCustomerRow[]): Promise<Customer[]> {
+  async insertCustomers(tx: Sql, rows: NewCustomerRow[]): Promise<Customer[]> {
     const inserted = await tx.rows(
       `INSERT INTO customers (id, type, name, email, country, document_type, address, tax_id, wallet_address, last_op_seq, created_at, updated_at)
        SELECT x.id, x.type, x.name, x.email, x.country, x.document_type, x.address, x.tax_id, x.wallet_address, 1,
@@ -246,7 +210,7 @@ export class CustomersRepository {
   }
 
   /** Stores the operations and wakes the sync engine's relay at commit, in one round trip; answers their ids. */
-  async insertOperations(tx: Tx, operations: NewOperationRow[], requestId: string | null): Promise<string[]> {
+  async insertOperations(tx: Sql, operations: NewOperationRow[], requestId: string | null): Promise<string[]> {
     const [row] = await tx.rows<{ ids: string[] }>(
       `WITH inserted AS (
          INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
@@ -268,7 +232,7 @@ export class CustomersRepository {
    * Applies a change and issues the next operation seq in one statement (which also locks the
    * row). A failed customer stays failed: its operations wait for an admin re-sync.
    */
-  async applyChange(tx: Tx, customerId: string, set: Record<string, unknown>, extraSql = ''): Promise<Customer> {
+  async applyChange(tx: Sql, customerId: string, set: Record<string, unknown>, extraSql = ''): Promise<Customer> {
     const params: unknown[] = [customerId];
     const assignments = Object.entries(set).map(([field, value]) => {
       const column = PATCH_COLUMNS[field];
@@ -286,7 +250,7 @@ export class CustomersRepository {
     return toCustomer(rows[0]);
   }
 
-  async deactivate(tx: Tx, customerId: string): Promise<Customer> {
+  async deactivate(tx: Sql, customerId: string): Promise<Customer> {
     return this.applyChange(tx, customerId, {}, `, is_active = false, deactivated_at = now()`);
   }
 
@@ -294,7 +258,7 @@ export class CustomersRepository {
    * Puts a failed customer's failed operations back in line (last_error kept). Its held ones
    * lose their enqueued mark too, so the relay takes every unfinished one up again, in order.
    */
-  async requeueFailed(tx: Tx, customerId: string): Promise<Customer> {
+  async requeueFailed(tx: Sql, customerId: string): Promise<Customer> {
     await tx.rows(
       `UPDATE customer_operations SET status = CASE WHEN status = 'failed' THEN 'pending' ELSE status END, enqueued_at = NULL
        WHERE customer_id = $1 AND status <> 'done'`,
@@ -308,19 +272,19 @@ export class CustomersRepository {
   }
 
   /** Wakes the sync engine's relay at commit (it also polls); insertOperations does it too. */
-  async notifyOperations(tx: Tx): Promise<void> {
+  async notifyOperations(tx: Sql): Promise<void> {
     await tx.rows(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
   }
 
   /** Held until the transaction ends: a second request with the same key finds it taken. */
-  async tryLockIdempotencyKey(tx: Tx, apiKeyHash: string, key: string): Promise<boolean> {
+  async tryLockIdempotencyKey(tx: Sql, apiKeyHash: string, key: string): Promise<boolean> {
     const [row] = await tx.rows<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [
       `${apiKeyHash}:${key}`,
     ]);
     return row.locked;
   }
 
-  async findIdempotentResponse(tx: Tx, apiKeyHash: string, key: string): Promise<StoredIdempotentResponse | null> {
+  async findIdempotentResponse(tx: Sql, apiKeyHash: string, key: string): Promise<StoredIdempotentResponse | null> {
     const rows = await tx.rows<StoredIdempotentResponse>(
       `SELECT request_hash AS "requestHash", response_status AS status, response_text AS body
        FROM idempotency_keys WHERE api_key_hash = $1 AND key = $2 AND expires_at > now() AND state = 'completed'`,
@@ -329,7 +293,7 @@ export class CustomersRepository {
     return rows[0] ?? null;
   }
 
-  async saveIdempotentResponse(tx: Tx, apiKeyHash: string, key: string, response: StoredIdempotentResponse): Promise<void> {
+  async saveIdempotentResponse(tx: Sql, apiKeyHash: string, key: string, response: StoredIdempotentResponse): Promise<void> {
     // An expired row of the same key is replaced.
     await tx.rows(
       `INSERT INTO idempotency_keys (api_key_hash, key, request_hash, state, response_status, response_text, created_at, expires_at)

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { QueryRunner } from 'typeorm';
 import { AppError, ErrorDetail } from '@app/common';
+import { Sql } from '@app/database';
 import { requestHash } from './canonical-json';
 import { documentTypeFits, DOCUMENT_TYPES } from './customer-input.dto';
 import { parseListQuery } from './customer-list.query';
 import { CustomerResponse, toCustomerResponse } from './customer.serializer';
 import { validateCreateBody, validatePatchBody } from './customer-validation';
 import { Customer } from './customer.entity';
-import { CustomerCounts, CustomersRepository, isUniqueViolation, OperationHistoryRow, Tx } from './customers.repository';
+import { CustomerCounts, CustomersRepository, isUniqueViolation, OperationHistoryRow } from './customers.repository';
 
 const ACTIVE_EMAIL_INDEX = 'customers_active_email_key';
 
@@ -92,7 +92,7 @@ export class CustomersService {
   }
 
   private async insertNew(
-    tx: Tx,
+    tx: Sql,
     items: ReturnType<typeof validateCreateBody>['items'],
     bulk: boolean,
     requestId: string | null,
@@ -213,8 +213,7 @@ export class CustomersService {
    * `is_active` (deactivated here, active at Celar) is sent as a deactivation. Answers the
    * operation's id; a field Celar cannot be told, or a deactivated customer: 409.
    */
-  async queueMirrorPush(runner: QueryRunner, customerId: string, field: string, ctx: WriteContext): Promise<string> {
-    const tx = new Tx(runner);
+  async queueMirrorPush(tx: Sql, customerId: string, field: string, ctx: WriteContext): Promise<string> {
     const current = await this.repository.lockByRef(tx, customerId);
     if (!current) throw notFound();
     if (field === 'is_active') {

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { outboxBacklog } from '@app/customers';
 import { bullPrefix } from '@app/queue';
 import { MetricsService, QUEUE_STATES } from './metrics.service';
 import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions } from './observability.options';
@@ -66,17 +67,9 @@ export class MetricsCollector implements OnApplicationShutdown {
   private async collectOutbox(): Promise<void> {
     if (!this.dataSource) return;
     try {
-      // One scan of the partial index on unfinished operations; created_at is when the change was accepted.
-      const rows = await withTimeout(
-        this.dataSource.query<{ backlog: string; oldest_age: string | null }[]>(
-          `SELECT count(*) AS backlog, extract(epoch FROM now() - min(created_at)) AS oldest_age
-             FROM customer_operations WHERE status = 'pending'`,
-        ),
-        SCRAPE_DEPENDENCY_TIMEOUT_MS,
-        'postgres',
-      );
-      this.metrics.outboxBacklog.set(Number(rows[0].backlog));
-      this.metrics.oldestWaitingAge.set(Math.max(0, Number(rows[0].oldest_age ?? 0)));
+      const backlog = await withTimeout(outboxBacklog(this.dataSource), SCRAPE_DEPENDENCY_TIMEOUT_MS, 'postgres');
+      this.metrics.outboxBacklog.set(backlog.pending);
+      this.metrics.oldestWaitingAge.set(Math.max(0, backlog.oldestAgeSeconds ?? 0));
       this.metrics.dependencyUp.set({ dependency: 'postgres' }, 1);
     } catch {
       this.metrics.dependencyUp.set({ dependency: 'postgres' }, 0);

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Redis } from 'ioredis';
 import { DestinationStream, Logger } from 'pino';
+import { closeRedis } from '@app/common';
 import { AppConfig } from '@app/config';
 import { createRedis } from '@app/queue';
 import { DependencyHealthService } from './dependency-health.service';
@@ -18,8 +19,8 @@ import { RedisHealthIndicator } from './redis.health';
 class ObservabilityRedisCloser implements OnApplicationShutdown {
   constructor(@Inject(OBSERVABILITY_REDIS) private readonly redis: Redis) {}
 
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
+  async onApplicationShutdown(): Promise<void> {
+    await closeRedis(this.redis);
   }
 }
 

@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CustomerMirrorRepository, LinkedCustomer } from '@app/customers';
+import { inTransaction } from '@app/database';
 import { asCelarError, CelarApiError, CelarClient, describeCelarError, withCelarRetry } from '@app/celar-client';
 import { BalanceObservation, DECIMAL_TEXT, isZero, recordBalances, signed } from './balance-store';
 import { mapLimit } from './concurrency';
 import { BALANCE_CHUNK_SIZE, FETCH_CONCURRENCY } from './reconciliation.constants';
 import { Advance, ChunkRow, ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { NewFinding } from './reconciliation.types';
-
-interface ChunkCustomer {
-  id: string;
-  celar_id: string;
-  is_active: boolean;
-}
 
 type Fetched =
   | { ok: true; balance: string; currency: string; observedAt: Date }
@@ -24,35 +22,33 @@ type Fetched =
 @Injectable()
 export class BalanceReconciler {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly runs: ReconciliationRunsRepository,
+    private readonly mirror: CustomerMirrorRepository,
     private readonly celar: CelarClient,
   ) {}
 
   /** Plans the chunks once; repeating it (a start job run twice) adds nothing. */
   async plan(runId: string): Promise<Advance> {
-    return this.runs.db.transaction(async (m) => {
-      const run = await this.runs.lockActive(m, runId);
+    return inTransaction(this.dataSource, async (sql) => {
+      const run = await this.runs.lockActive(sql, runId);
       if (!run) return { enqueue: [], finished: null };
       if (run.phase === 'plan') {
-        await this.runs.planBalanceChunks(m, runId, BALANCE_CHUNK_SIZE);
-        await this.runs.setPhase(m, runId, 'scan');
+        await this.runs.planBalanceChunks(sql, runId, BALANCE_CHUNK_SIZE);
+        await this.runs.setPhase(sql, runId, 'scan');
       }
-      return this.runs.advance(m, runId);
+      return this.runs.advance(sql, runId);
     });
   }
 
   async processChunk(chunk: ChunkRow): Promise<Advance> {
-    const customers: ChunkCustomer[] = await this.runs.db.query(
-      `SELECT id, celar_id, is_active FROM customers
-        WHERE id BETWEEN $1 AND $2 AND celar_id IS NOT NULL ORDER BY id`,
-      [chunk.first_id, chunk.last_id],
-    );
-    const fetched = await mapLimit(customers, FETCH_CONCURRENCY, (c) => this.fetch(c.celar_id));
+    const customers = await this.mirror.linkedInRange(chunk.firstId!, chunk.lastId!);
+    const fetched = await mapLimit(customers, FETCH_CONCURRENCY, (c) => this.fetch(c.celarId));
 
-    return this.runs.db.transaction(async (m) => {
-      if (!(await this.runs.lockPendingChunk(m, chunk.run_id, chunk.chunk_no))) return { enqueue: [], finished: null };
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await this.runs.lockPendingChunk(sql, chunk.runId, chunk.chunkNo))) return { enqueue: [], finished: null };
       const findings: NewFinding[] = [];
-      const observed: { customer: ChunkCustomer; observation: BalanceObservation }[] = [];
+      const observed: { customer: LinkedCustomer; observation: BalanceObservation }[] = [];
       let errors = 0;
       customers.forEach((customer, i) => {
         const result = fetched[i];
@@ -66,21 +62,21 @@ export class BalanceReconciler {
             ? {
                 kind: 'missing_upstream',
                 customerId: customer.id,
-                celarId: customer.celar_id,
-                expected: customer.celar_id,
+                celarId: customer.celarId,
+                expected: customer.celarId,
                 actual: null,
-                message: `Celar does not know ${customer.celar_id} (GET /customers/${customer.celar_id} answered 404): its balance could not be checked`,
+                message: `Celar does not know ${customer.celarId} (GET /customers/${customer.celarId} answered 404): its balance could not be checked`,
               }
             : {
                 kind: 'balance_fetch_failed',
                 customerId: customer.id,
-                celarId: customer.celar_id,
-                message: `balance of ${customer.celar_id} could not be fetched: ${result.reason}`,
+                celarId: customer.celarId,
+                message: `balance of ${customer.celarId} could not be fetched: ${result.reason}`,
               },
         );
       });
 
-      const outcomes = await recordBalances(m, chunk.run_id, observed.map((o) => o.observation));
+      const outcomes = await recordBalances(sql, chunk.runId, observed.map((o) => o.observation));
       let changed = 0;
       observed.forEach(({ customer, observation: o }, i) => {
         const outcome = outcomes[i];
@@ -89,7 +85,7 @@ export class BalanceReconciler {
           findings.push({
             kind: 'balance_changed',
             customerId: customer.id,
-            celarId: customer.celar_id,
+            celarId: customer.celarId,
             field: 'balance',
             expected: outcome.previous,
             actual: o.balance,
@@ -97,11 +93,11 @@ export class BalanceReconciler {
             message: `balance changed from ${outcome.previous} to ${o.balance} ${o.currency} (${signed(outcome.delta!)})`,
           });
         }
-        if (!customer.is_active && !isZero(o.balance)) {
+        if (!customer.isActive && !isZero(o.balance)) {
           findings.push({
             kind: 'deactivated_with_balance',
             customerId: customer.id,
-            celarId: customer.celar_id,
+            celarId: customer.celarId,
             field: 'balance',
             expected: '0',
             actual: o.balance,
@@ -110,17 +106,17 @@ export class BalanceReconciler {
           });
         }
       });
-      const findingsWritten = await this.runs.insertFindings(m, chunk.run_id, findings);
+      const findingsWritten = await this.runs.insertFindings(sql, chunk.runId, findings);
 
       // The run's totals: exact numeric sums of the balances this chunk covered, as now stored.
-      const totals: { currency: string; total: string }[] = await m.query(
+      const totals = await sql.rows<{ currency: string; total: string }>(
         `SELECT b.currency, sum(b.balance)::text AS total
            FROM customer_balances b
            JOIN unnest($1::uuid[], $2::text[]) AS o(customer_id, currency) USING (customer_id, currency)
           GROUP BY b.currency`,
         [observed.map((o) => o.customer.id), observed.map((o) => o.observation.currency)],
       );
-      await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'done', {
+      await this.runs.finishChunk(sql, chunk.runId, chunk.chunkNo, 'done', {
         customersDone: customers.length,
         customersChecked: observed.length,
         balancesChanged: changed,
@@ -128,7 +124,7 @@ export class BalanceReconciler {
         errors,
         totals: Object.fromEntries(totals.map((t) => [t.currency, t.total])),
       });
-      return this.runs.advance(m, chunk.run_id);
+      return this.runs.advance(sql, chunk.runId);
     });
   }
 

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { EntityManager } from 'typeorm';
+import { Sql } from '@app/database';
 
 /** decimal.js rounds to 20 significant digits by default; balances may have 30. */
 const Exact = Decimal.clone({ precision: 1000, toExpNeg: -1000, toExpPos: 1000 });
@@ -52,26 +52,26 @@ export interface ObservationOutcome {
  * whenever it changes (the first one included). Runs inside the caller's transaction and
  * locks the rows it compares, so a concurrent refresh cannot slip between compare and write.
  */
-export async function recordBalances(m: EntityManager, runId: string | null, observations: BalanceObservation[]): Promise<ObservationOutcome[]> {
+export async function recordBalances(sql: Sql, runId: string | null, observations: BalanceObservation[]): Promise<ObservationOutcome[]> {
   if (observations.length === 0) return [];
-  const stored: { customer_id: string; currency: string; balance: string; as_of: Date }[] = await m.query(
-    `SELECT customer_id, currency, balance::text AS balance, as_of FROM customer_balances
+  const stored = await sql.rows<{ customerId: string; currency: string; balance: string; asOf: Date }>(
+    `SELECT customer_id AS "customerId", currency, balance::text AS balance, as_of AS "asOf" FROM customer_balances
       WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id, currency FOR UPDATE`,
     [[...new Set(observations.map((o) => o.customerId))]],
   );
-  const byKey = new Map(stored.map((s) => [`${s.customer_id}|${s.currency}`, s]));
+  const byKey = new Map(stored.map((s) => [`${s.customerId}|${s.currency}`, s]));
 
   const outcomes = observations.map((o): ObservationOutcome => {
     const prev = byKey.get(`${o.customerId}|${o.currency}`);
     if (!prev) return { previous: null, changed: false, delta: null, superseded: false };
-    if (prev.as_of.getTime() > o.observedAt.getTime()) return { previous: prev.balance, changed: false, delta: null, superseded: true };
+    if (prev.asOf.getTime() > o.observedAt.getTime()) return { previous: prev.balance, changed: false, delta: null, superseded: true };
     const changed = !decimalEquals(prev.balance, o.balance);
     return { previous: prev.balance, changed, delta: changed ? decimalDelta(o.balance, prev.balance) : null, superseded: false };
   });
 
   const writes = observations.filter((_, i) => !outcomes[i].superseded);
   if (writes.length > 0) {
-    await m.query(
+    await sql.rows(
       `INSERT INTO customer_balances (customer_id, currency, balance, as_of, run_id)
        SELECT o.customer_id, o.currency, o.balance, o.as_of, $5
          FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::timestamptz[]) AS o(customer_id, currency, balance, as_of)
@@ -85,7 +85,7 @@ export async function recordBalances(m: EntityManager, runId: string | null, obs
     .map((o, i) => ({ o, outcome: outcomes[i] }))
     .filter(({ outcome }) => !outcome.superseded && (outcome.previous === null || outcome.changed));
   if (history.length > 0) {
-    await m.query(
+    await sql.rows(
       `INSERT INTO balance_history (customer_id, currency, balance, previous_balance, delta, run_id, observed_at)
        SELECT h.customer_id, h.currency, h.balance, h.previous, h.balance - h.previous, $6, h.observed_at
          FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[], $5::timestamptz[])

@@ -11,3 +11,4 @@ export { ReconciliationFinding } from './reconciliation-finding.entity';
 export { CustomerBalance } from './customer-balance.entity';
 export { BalanceHistory } from './balance-history.entity';
 export * from './reconciliation.types';
+export { BALANCE_CHUNK_SIZE } from './reconciliation.constants';

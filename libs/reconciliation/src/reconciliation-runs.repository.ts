@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CasesService } from '@app/cases';
+import { isUuid } from '@app/common';
+import { CustomerIdRange, CustomerMirrorRepository } from '@app/customers';
+import { inTransaction, queryRows, Sql } from '@app/database';
 import { WebhookEvents } from '@app/webhooks';
 import { ChunkKind } from './reconciliation-chunk.entity';
 import { CONFIRM_CHUNK_SIZE } from './reconciliation.constants';
@@ -39,16 +42,19 @@ export interface RunRow {
 }
 
 export interface ChunkRow {
-  run_id: string;
-  chunk_no: number;
+  runId: string;
+  chunkNo: number;
   kind: ChunkKind;
-  first_id: string | null;
-  last_id: string | null;
-  page_offset: number | null;
-  page_limit: number | null;
+  firstId: string | null;
+  lastId: string | null;
+  pageOffset: number | null;
+  pageLimit: number | null;
   planned: number;
   status: 'pending' | 'done' | 'failed';
 }
+
+const CHUNK_COLUMNS = `run_id AS "runId", chunk_no AS "chunkNo", kind, first_id AS "firstId", last_id AS "lastId",
+  page_offset AS "pageOffset", page_limit AS "pageLimit", planned, status`;
 
 /** What a finished chunk adds to its run. */
 export interface ChunkResult {
@@ -73,17 +79,19 @@ const ACTIVE = `status IN ('queued', 'running')`;
 @Injectable()
 export class ReconciliationRunsRepository {
   constructor(
-    @InjectDataSource() readonly db: DataSource,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cases: CasesService,
+    private readonly mirror: CustomerMirrorRepository,
   ) {}
 
   /** A new queued run; two active runs of one kind are refused by a unique index, whatever the race. */
-  async createRun(kind: RunKind, trigger: RunTrigger, manager: EntityManager = this.db.manager): Promise<RunRow> {
+  async createRun(kind: RunKind, trigger: RunTrigger): Promise<RunRow> {
     // The usual case answered without a failed insert; the index still settles a race.
     const active = await this.findActive(kind);
     if (active) throw new RunInProgressError(active.id);
     try {
-      const rows: RunRow[] = await manager.query(
+      const rows = await queryRows<RunRow>(
+        this.dataSource,
         `INSERT INTO reconciliation_runs (id, kind, trigger) VALUES ($1, $2, $3) RETURNING *`,
         [randomUUID(), kind, trigger],
       );
@@ -98,41 +106,41 @@ export class ReconciliationRunsRepository {
 
   /** A run whose start could not be queued: it never existed for anyone. */
   async deleteUnstarted(id: string): Promise<void> {
-    await this.db.query(`DELETE FROM reconciliation_runs WHERE id = $1 AND status = 'queued' AND started_at IS NULL`, [id]);
+    await queryRows(this.dataSource, `DELETE FROM reconciliation_runs WHERE id = $1 AND status = 'queued' AND started_at IS NULL`, [id]);
   }
 
   async findActive(kind: RunKind): Promise<RunRow | null> {
-    const rows: RunRow[] = await this.db.query(`SELECT * FROM reconciliation_runs WHERE kind = $1 AND ${ACTIVE}`, [kind]);
+    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE kind = $1 AND ${ACTIVE}`, [kind]);
     return rows[0] ?? null;
   }
 
   async listActive(): Promise<RunRow[]> {
-    return this.db.query(`SELECT * FROM reconciliation_runs WHERE ${ACTIVE} ORDER BY created_at`);
+    return queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE ${ACTIVE} ORDER BY created_at`);
   }
 
   async get(id: string): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
-    const rows: RunRow[] = await this.db.query(`SELECT * FROM reconciliation_runs WHERE id = $1`, [id]);
+    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
   async list(limit: number, offset: number): Promise<{ runs: RunRow[]; total: number }> {
-    const runs: RunRow[] = await this.db.query(
+    const runs: RunRow[] = await queryRows(this.dataSource, 
       `SELECT * FROM reconciliation_runs ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
       [limit, offset],
     );
-    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_runs`);
+    const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_runs`);
     return { runs, total };
   }
 
   /** The latest run of each kind, whatever its status. */
   async latestOfEachKind(): Promise<RunRow[]> {
-    return this.db.query(`SELECT DISTINCT ON (kind) * FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
+    return queryRows(this.dataSource, `SELECT DISTINCT ON (kind) * FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
   }
 
   /** Totals of the latest completed balance runs, oldest first: the balance totals over runs. */
   async completedBalanceTotals(limit: number): Promise<RunRow[]> {
-    return this.db.query(
+    return queryRows(this.dataSource, 
       `SELECT * FROM (SELECT * FROM reconciliation_runs WHERE kind = 'balances' AND status = 'completed'
                        ORDER BY created_at DESC, id DESC LIMIT $1) r ORDER BY created_at, id`,
       [limit],
@@ -141,25 +149,26 @@ export class ReconciliationRunsRepository {
 
   /** queued -> running; answers null when the run is already over (or unknown). */
   async markRunning(id: string): Promise<RunRow | null> {
-    const rows: [RunRow[], number] = await this.db.query(
+    const rows = await queryRows<RunRow>(
+      this.dataSource,
       `UPDATE reconciliation_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
         WHERE id = $1 AND ${ACTIVE} RETURNING *`,
       [id],
     );
-    return rows[0][0] ?? null;
+    return rows[0] ?? null;
   }
 
   /** A run that cannot go on at all (e.g. Celar's list cannot be read). */
   async markFailed(id: string, error: string): Promise<void> {
-    await this.db.transaction(async (m) => {
-      const [ended] = await m.query<[RunRow[], number]>(
+    await inTransaction(this.dataSource, async (sql) => {
+      const ended = await sql.rows<RunRow>(
         `UPDATE reconciliation_runs SET status = 'failed', phase = 'done', error = $2, finished_at = now(), updated_at = now()
           WHERE id = $1 AND ${ACTIVE} RETURNING *`,
         [id, error],
       );
       // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
-      if (ended[0]) await WebhookEvents.appendRunFinished(m, toRunView(ended[0]));
-      await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
+      if (ended[0]) await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended[0]));
+      await sql.rows(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
     });
   }
 
@@ -168,28 +177,21 @@ export class ReconciliationRunsRepository {
    * inserts hold KEY SHARE locks on the run through their foreign keys, which FOR UPDATE
    * would wait for (and two chunks would deadlock).
    */
-  async lockActive(m: EntityManager, runId: string): Promise<RunRow | null> {
-    const rows: RunRow[] = await m.query(`SELECT * FROM reconciliation_runs WHERE id = $1 AND ${ACTIVE} FOR NO KEY UPDATE`, [runId]);
+  async lockActive(sql: Sql, runId: string): Promise<RunRow | null> {
+    const rows: RunRow[] = await sql.rows(`SELECT * FROM reconciliation_runs WHERE id = $1 AND ${ACTIVE} FOR NO KEY UPDATE`, [runId]);
     return rows[0] ?? null;
   }
 
-  async setPhase(m: EntityManager, runId: string, phase: RunPhase): Promise<void> {
-    await m.query(`UPDATE reconciliation_runs SET phase = $2, updated_at = now() WHERE id = $1`, [runId, phase]);
+  async setPhase(sql: Sql, runId: string, phase: RunPhase): Promise<void> {
+    await sql.rows(`UPDATE reconciliation_runs SET phase = $2, updated_at = now() WHERE id = $1`, [runId, phase]);
   }
 
   /**
    * Balance chunks: keyset ranges of `size` customers that exist upstream, planned in SQL so
    * no customer list ever reaches this process.
    */
-  async planBalanceChunks(m: EntityManager, runId: string, size: number): Promise<void> {
-    await m.query(
-      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, first_id, last_id, planned)
-       SELECT $1, g, 'balances', min(id::text COLLATE "C")::uuid, max(id::text COLLATE "C")::uuid, count(*)
-         FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS g FROM customers WHERE celar_id IS NOT NULL) s
-        GROUP BY g
-       ON CONFLICT DO NOTHING`,
-      [runId, size],
-    );
+  async planBalanceChunks(sql: Sql, runId: string, size: number): Promise<void> {
+    await this.insertRangeChunks(sql, runId, 0, 'balances', await this.mirror.linkedIdRanges(sql, size));
   }
 
   /**
@@ -198,8 +200,8 @@ export class ReconciliationRunsRepository {
    * ended, until an empty page (see addNextPage). `expected` (Celar's total, or the first page's
    * size) only sizes the progress bar.
    */
-  async planPages(m: EntityManager, runId: string, expected: number, limit: number): Promise<void> {
-    await m.query(
+  async planPages(sql: Sql, runId: string, expected: number, limit: number): Promise<void> {
+    await sql.rows(
       `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
        VALUES ($1, 0, 'records_page', 0, $2, $3)
        ON CONFLICT DO NOTHING`,
@@ -208,36 +210,38 @@ export class ReconciliationRunsRepository {
   }
 
   /** The page after one that held customers: from the offset where it ended; `planned` carries what is still expected. */
-  async addNextPage(m: EntityManager, runId: string, offset: number, limit: number, planned: number): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+  async addNextPage(sql: Sql, runId: string, offset: number, limit: number, planned: number): Promise<boolean> {
+    const rows: unknown[] = await sql.rows(
       `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, page_offset, page_limit, planned)
        SELECT $1, $2, 'records_page', $3, $4, $5
         WHERE NOT EXISTS (SELECT 1 FROM reconciliation_chunks WHERE run_id = $1 AND kind = 'records_page' AND page_offset = $3)
        ON CONFLICT DO NOTHING RETURNING chunk_no`,
-      [runId, await this.nextChunkNo(m, runId), offset, limit, Math.max(0, planned)],
+      [runId, await this.nextChunkNo(sql, runId), offset, limit, Math.max(0, planned)],
     );
     return rows.length > 0;
   }
 
   /** After the scan: the customers it did not see, in keyset chunks, each to be confirmed one by one. */
-  async planConfirmChunks(m: EntityManager, runId: string, size: number): Promise<number[]> {
-    const first = await this.nextChunkNo(m, runId);
-    const rows: { chunk_no: number }[] = await m.query(
-      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, first_id, last_id, planned)
-       SELECT $1, $3 + g, 'records_confirm', min(id::text COLLATE "C")::uuid, max(id::text COLLATE "C")::uuid, count(*)
-         FROM (SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / $2 AS g
-                 FROM customers c
-                WHERE c.celar_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM reconciliation_seen s WHERE s.run_id = $1 AND s.celar_id = c.celar_id)) x
-        GROUP BY g
-       ON CONFLICT DO NOTHING RETURNING chunk_no`,
-      [runId, size, first],
-    );
-    return rows.map((r) => r.chunk_no);
+  async planConfirmChunks(sql: Sql, runId: string, size: number): Promise<number[]> {
+    const ranges = await this.mirror.linkedIdRanges(sql, size, { unseenByRun: runId });
+    return this.insertRangeChunks(sql, runId, await this.nextChunkNo(sql, runId), 'records_confirm', ranges);
   }
 
-  private async nextChunkNo(m: EntityManager, runId: string): Promise<number> {
-    const [{ next }] = await m.query(
+  /** One chunk per keyset range, numbered from `first`; answers the chunk numbers inserted. */
+  private async insertRangeChunks(sql: Sql, runId: string, first: number, kind: ChunkKind, ranges: CustomerIdRange[]): Promise<number[]> {
+    if (ranges.length === 0) return [];
+    const rows = await sql.rows<{ chunkNo: number }>(
+      `INSERT INTO reconciliation_chunks (run_id, chunk_no, kind, first_id, last_id, planned)
+       SELECT $1, $2 + (r.ord - 1), $3, r.first_id, r.last_id, r.planned
+         FROM unnest($4::uuid[], $5::uuid[], $6::int[]) WITH ORDINALITY AS r(first_id, last_id, planned, ord)
+       ON CONFLICT DO NOTHING RETURNING chunk_no AS "chunkNo"`,
+      [runId, first, kind, ranges.map((r) => r.firstId), ranges.map((r) => r.lastId), ranges.map((r) => r.count)],
+    );
+    return rows.map((r) => r.chunkNo);
+  }
+
+  private async nextChunkNo(sql: Sql, runId: string): Promise<number> {
+    const [{ next }] = await sql.rows<{ next: number }>(
       `SELECT coalesce(max(chunk_no) + 1, 0)::int AS next FROM reconciliation_chunks WHERE run_id = $1`,
       [runId],
     );
@@ -245,29 +249,33 @@ export class ReconciliationRunsRepository {
   }
 
   async getChunk(runId: string, chunkNo: number): Promise<ChunkRow | null> {
-    const rows: ChunkRow[] = await this.db.query(`SELECT * FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2`, [runId, chunkNo]);
+    const rows: ChunkRow[] = await queryRows(this.dataSource, `SELECT ${CHUNK_COLUMNS} FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2`, [runId, chunkNo]);
     return rows[0] ?? null;
   }
 
-  async pendingChunks(runId: string, m: EntityManager = this.db.manager): Promise<number[]> {
-    const rows: { chunk_no: number }[] = await m.query(
-      `SELECT chunk_no FROM reconciliation_chunks WHERE run_id = $1 AND status = 'pending' ORDER BY chunk_no`,
-      [runId],
-    );
-    return rows.map((r) => r.chunk_no);
+  /** Inside the caller's transaction when `sql` is given. */
+  async pendingChunks(runId: string, sql?: Sql): Promise<number[]> {
+    const text = `SELECT chunk_no AS "chunkNo" FROM reconciliation_chunks WHERE run_id = $1 AND status = 'pending' ORDER BY chunk_no`;
+    const rows = sql ? await sql.rows<{ chunkNo: number }>(text, [runId]) : await queryRows<{ chunkNo: number }>(this.dataSource, text, [runId]);
+    return rows.map((r) => r.chunkNo);
+  }
+
+  /** Moves the run on (see advance) in a transaction of its own: the watchdog's nudge. */
+  advanceNow(runId: string): Promise<Advance> {
+    return inTransaction(this.dataSource, (sql) => this.advance(sql, runId));
   }
 
   /** Locks a chunk that is still to do; null when another attempt already finished it. */
-  async lockPendingChunk(m: EntityManager, runId: string, chunkNo: number): Promise<ChunkRow | null> {
-    const rows: ChunkRow[] = await m.query(
-      `SELECT * FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2 AND status = 'pending' FOR UPDATE`,
+  async lockPendingChunk(sql: Sql, runId: string, chunkNo: number): Promise<ChunkRow | null> {
+    const rows: ChunkRow[] = await sql.rows(
+      `SELECT ${CHUNK_COLUMNS} FROM reconciliation_chunks WHERE run_id = $1 AND chunk_no = $2 AND status = 'pending' FOR UPDATE`,
       [runId, chunkNo],
     );
     return rows[0] ?? null;
   }
 
-  async finishChunk(m: EntityManager, runId: string, chunkNo: number, status: 'done' | 'failed', r: ChunkResult): Promise<void> {
-    await m.query(
+  async finishChunk(sql: Sql, runId: string, chunkNo: number, status: 'done' | 'failed', r: ChunkResult): Promise<void> {
+    await sql.rows(
       `UPDATE reconciliation_chunks SET status = $3, customers_done = $4, customers_checked = $5, balances_changed = $6,
               findings = $7, errors = $8, totals = $9, error = $10, finished_at = now()
         WHERE run_id = $1 AND chunk_no = $2`,
@@ -277,10 +285,10 @@ export class ReconciliationRunsRepository {
 
   /** A chunk whose job gave up for good: every customer of it counts as not checked. */
   async failChunk(runId: string, chunkNo: number, error: string): Promise<Advance> {
-    return this.db.transaction(async (m) => {
-      const chunk = await this.lockPendingChunk(m, runId, chunkNo);
+    return inTransaction(this.dataSource, async (sql) => {
+      const chunk = await this.lockPendingChunk(sql, runId, chunkNo);
       if (!chunk) return { enqueue: [], finished: null };
-      await this.finishChunk(m, runId, chunkNo, 'failed', {
+      await this.finishChunk(sql, runId, chunkNo, 'failed', {
         customersDone: chunk.planned,
         customersChecked: 0,
         balancesChanged: 0,
@@ -288,16 +296,16 @@ export class ReconciliationRunsRepository {
         errors: chunk.planned,
         error,
       });
-      return this.advance(m, runId);
+      return this.advance(sql, runId);
     });
   }
 
   /** A chunk's findings, and (same transaction) the cases they open or update. */
-  async insertFindings(m: EntityManager, runId: string, findings: NewFinding[]): Promise<number> {
+  async insertFindings(sql: Sql, runId: string, findings: NewFinding[]): Promise<number> {
     if (findings.length === 0) return 0;
-    await this.cases.recordFindings(m, runId, findings);
+    await this.cases.recordFindings(sql, runId, findings);
     const col = <K extends keyof NewFinding>(key: K) => findings.map((f) => (f[key] ?? null) as NewFinding[K] | null);
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await sql.rows(
       `INSERT INTO reconciliation_findings (run_id, kind, customer_id, celar_id, field, expected, actual, delta, message)
        SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
        ON CONFLICT DO NOTHING RETURNING id`,
@@ -311,10 +319,10 @@ export class ReconciliationRunsRepository {
    * progress, counts and totals as sums over its finished chunks, then moves it on when no
    * chunk is left: a records scan is followed by its confirm phase, anything else is final.
    */
-  async advance(m: EntityManager, runId: string): Promise<Advance> {
-    const run = await this.lockActive(m, runId);
+  async advance(sql: Sql, runId: string): Promise<Advance> {
+    const run = await this.lockActive(sql, runId);
     if (!run) return { enqueue: [], finished: null };
-    await m.query(
+    await sql.rows(
       `UPDATE reconciliation_runs r SET
               progress_done = s.done, progress_total = s.total, customers_checked = s.checked,
               balances_changed = s.changed, findings_count = s.findings, errors = s.errors,
@@ -334,31 +342,31 @@ export class ReconciliationRunsRepository {
       [runId],
     );
     if (run.phase === 'plan') return { enqueue: [], finished: null };
-    const [{ pending }] = await m.query(
+    const [{ pending }] = await sql.rows<{ pending: number }>(
       `SELECT count(*)::int AS pending FROM reconciliation_chunks WHERE run_id = $1 AND status = 'pending'`,
       [runId],
     );
     if (pending > 0) return { enqueue: [], finished: null };
     if (run.kind === 'records' && run.phase === 'scan') {
-      const planned = await this.planConfirmChunks(m, runId, CONFIRM_CHUNK_SIZE);
-      await this.setPhase(m, runId, 'confirm');
+      const planned = await this.planConfirmChunks(sql, runId, CONFIRM_CHUNK_SIZE);
+      await this.setPhase(sql, runId, 'confirm');
       // Counted into the progress total at once.
-      if (planned.length > 0) return { ...(await this.advance(m, runId)), enqueue: planned };
+      if (planned.length > 0) return { ...(await this.advance(sql, runId)), enqueue: planned };
     }
-    return { enqueue: [], finished: await this.finalize(m, runId) };
+    return { enqueue: [], finished: await this.finalize(sql, runId) };
   }
 
   /** Completed only when every customer was checked; partial over any gap; failed when nothing could be. */
-  private async finalize(m: EntityManager, runId: string): Promise<RunStatus> {
-    const [gaps] = await m.query(
-      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed_chunks,
+  private async finalize(sql: Sql, runId: string): Promise<RunStatus> {
+    const [gaps] = await sql.rows<{ failedChunks: number; errorsText: string | null; chunksWithErrors: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS "failedChunks",
               (SELECT string_agg(error, '; ' ORDER BY chunk_no) FROM (
-                 SELECT chunk_no, error FROM reconciliation_chunks WHERE run_id = $1 AND error IS NOT NULL ORDER BY chunk_no LIMIT 5) e) AS errors_text,
-              count(*) FILTER (WHERE error IS NOT NULL)::int AS chunks_with_errors
+                 SELECT chunk_no, error FROM reconciliation_chunks WHERE run_id = $1 AND error IS NOT NULL ORDER BY chunk_no LIMIT 5) e) AS "errorsText",
+              count(*) FILTER (WHERE error IS NOT NULL)::int AS "chunksWithErrors"
          FROM reconciliation_chunks WHERE run_id = $1`,
       [runId],
     );
-    const rows: [RunRow[], number] = await m.query(
+    const rows = await sql.rows<RunRow>(
       `UPDATE reconciliation_runs SET
               status = CASE WHEN errors > 0 AND customers_checked = 0 THEN 'failed'
                             WHEN errors > 0 OR $2 > 0 THEN 'partial' ELSE 'completed' END,
@@ -366,31 +374,31 @@ export class ReconciliationRunsRepository {
               error = CASE WHEN errors = 0 AND $2 = 0 THEN NULL
                            ELSE concat_ws('; ', errors || ' customer(s) could not be checked', $3::text) END
         WHERE id = $1 RETURNING *`,
-      [runId, gaps.failed_chunks, gaps.chunks_with_errors > 5 ? `${gaps.errors_text}; …` : gaps.errors_text],
+      [runId, gaps.failedChunks, gaps.chunksWithErrors > 5 ? `${gaps.errorsText}; …` : gaps.errorsText],
     );
-    await m.query(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
-    const ended = rows[0][0];
+    await sql.rows(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
+    const ended = rows[0];
     // A completed run resolves the cases of its kinds that it no longer saw.
-    await this.cases.runEnded(m, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.started_at ?? ended.created_at });
+    await this.cases.runEnded(sql, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.started_at ?? ended.created_at });
     // reconciliation.run_finished, committed with the run's end.
-    await WebhookEvents.appendRunFinished(m, toRunView(ended));
+    await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended));
     return ended.status;
   }
 
   /** Finding counts by finding kind, for the metrics of an ended run. */
   async findingCountsByKind(runId: string): Promise<{ kind: string; count: number }[]> {
-    return this.db.query(
+    return queryRows(this.dataSource, 
       `SELECT kind, count(*)::int AS count FROM reconciliation_findings WHERE run_id = $1 GROUP BY kind ORDER BY kind`,
       [runId],
     );
   }
 
   async findingsPage(runId: string, limit: number, offset: number): Promise<{ findings: FindingView[]; total: number }> {
-    const rows: FindingRow[] = await this.db.query(
+    const rows: FindingRow[] = await queryRows(this.dataSource, 
       `SELECT * FROM reconciliation_findings WHERE run_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
       [runId, limit, offset],
     );
-    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM reconciliation_findings WHERE run_id = $1`, [runId]);
+    const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_findings WHERE run_id = $1`, [runId]);
     return { findings: rows.map(toFindingView), total };
   }
 
@@ -398,7 +406,7 @@ export class ReconciliationRunsRepository {
   async *allFindings(runId: string, batch = 1000): AsyncGenerator<FindingView> {
     let after = '0';
     for (;;) {
-      const rows: FindingRow[] = await this.db.query(
+      const rows: FindingRow[] = await queryRows(this.dataSource, 
         `SELECT * FROM reconciliation_findings WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
         [runId, after, batch],
       );
@@ -458,8 +466,4 @@ export function toRunView(row: RunRow): RunView {
     totals: row.totals,
     error: row.error,
   };
-}
-
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }

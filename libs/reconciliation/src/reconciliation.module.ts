@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CasesModule } from '@app/cases';
+import { CustomersModule } from '@app/customers';
 import { CelarClient, RECONCILE_CELAR_CLIENT, REFRESH_CELAR_CLIENT } from '@app/celar-client';
 import { BalanceHistory } from './balance-history.entity';
 import { BalanceReconciler } from './balance-reconciler.service';
@@ -24,6 +25,7 @@ import { RecordReconciler } from './record-reconciler.service';
   imports: [
     TypeOrmModule.forFeature([ReconciliationRun, ReconciliationChunk, ReconciliationFinding, CustomerBalance, BalanceHistory]),
     CasesModule,
+    CustomersModule,
   ],
   providers: [
     ReconciliationRunsRepository,
@@ -39,7 +41,7 @@ export class ReconciliationModule {}
 
 /** The worker side: the queue's processor, the schedules and the watchdog. */
 @Module({
-  imports: [ReconciliationModule],
+  imports: [ReconciliationModule, CustomersModule],
   providers: [
     BalanceReconciler,
     RecordReconciler,

@@ -125,7 +125,7 @@ export class ReconciliationProcessor implements OnApplicationBootstrap, BeforeAp
         }
         if (lost.length > 0 && idleMs > STUCK_START_MS) await this.queue.restartChunks(run.id, lost);
       } else {
-        const advance = await this.runs.db.transaction((m) => this.runs.advance(m, run.id));
+        const advance = await this.runs.advanceNow(run.id);
         await this.after(run.id, advance);
       }
     }

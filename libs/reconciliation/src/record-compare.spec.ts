@@ -1,5 +1,6 @@
 import { CelarCustomer } from '@app/celar-client';
-import { classifyUnknown, compareRecord, MirrorRecord } from './record-compare';
+import { MirrorRecord } from '@app/customers';
+import { classifyUnknown, compareRecord } from './record-compare';
 
 const ours = (over: Partial<MirrorRecord> = {}): MirrorRecord => ({
   id: 'our-1',

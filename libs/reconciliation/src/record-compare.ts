@@ -1,29 +1,6 @@
 import { CelarCustomer } from '@app/celar-client';
+import { DocumentField, DOCUMENT_FIELDS, MirrorRecord } from '@app/customers';
 import { NewFinding } from './reconciliation.types';
-
-/** Our mirror row, as the record comparison needs it. */
-export interface MirrorRecord {
-  id: string;
-  celar_id: string | null;
-  type: string;
-  name: string;
-  email: string;
-  country: string;
-  document_type: string;
-  address: string | null;
-  tax_id: string | null;
-  wallet_address: string | null;
-  verification_document: string | null;
-  incorporation_certificate: string | null;
-  is_active: boolean;
-  /** Some of its operations still wait to reach Celar: its fields are ours to keep. */
-  pending: boolean;
-  /** We asked Celar to deactivate it (a deactivate operation exists): an inactive upstream copy is expected. */
-  deactivated_by_us: boolean;
-}
-
-export const DOCUMENT_FIELDS = ['verification_document', 'incorporation_certificate'] as const;
-export type DocumentField = (typeof DOCUMENT_FIELDS)[number];
 
 type Normalize = (value: unknown) => string | null;
 const text: Normalize = (v) => (v === undefined || v === null || v === '' ? null : String(v));

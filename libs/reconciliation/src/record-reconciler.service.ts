@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CustomerMirrorRepository, DocumentField, MirrorRecord } from '@app/customers';
+import { inTransaction, Sql } from '@app/database';
 import { asCelarError, CelarClient, CelarCustomer, CelarCustomerPage, describeCelarError, withCelarRetry } from '@app/celar-client';
 import { mapLimit } from './concurrency';
-import { classifyUnknown, compareRecord, DocumentField, MirrorRecord } from './record-compare';
+import { classifyUnknown, compareRecord } from './record-compare';
 import { FETCH_CONCURRENCY, RECORD_PAGE_SIZE } from './reconciliation.constants';
 import { Advance, ChunkRow, ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { NewFinding } from './reconciliation.types';
-
-const MIRROR_COLUMNS = `c.id, c.celar_id, c.type, c.name, c.email, c.country, c.document_type, c.address, c.tax_id,
-  c.wallet_address, c.verification_document, c.incorporation_certificate, c.is_active,
-  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.status <> 'done') AS pending,
-  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.kind = 'deactivate') AS deactivated_by_us`;
 
 type Confirmed = { state: 'found'; customer: CelarCustomer } | { state: 'missing' } | { state: 'failed'; reason: string };
 
@@ -22,7 +20,9 @@ type Confirmed = { state: 'found'; customer: CelarCustomer } | { state: 'missing
 @Injectable()
 export class RecordReconciler {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly runs: ReconciliationRunsRepository,
+    private readonly mirror: CustomerMirrorRepository,
     private readonly celar: CelarClient,
   ) {}
 
@@ -42,14 +42,14 @@ export class RecordReconciler {
       // Only sizes the progress bar: the scan itself goes on until an empty page.
       total = first.total ?? first.customers.length;
     }
-    return this.runs.db.transaction(async (m) => {
-      const locked = await this.runs.lockActive(m, runId);
+    return inTransaction(this.dataSource, async (sql) => {
+      const locked = await this.runs.lockActive(sql, runId);
       if (!locked) return { enqueue: [], finished: null };
       if (locked.phase === 'plan') {
-        await this.runs.planPages(m, runId, total, RECORD_PAGE_SIZE);
-        await this.runs.setPhase(m, runId, 'scan');
+        await this.runs.planPages(sql, runId, total, RECORD_PAGE_SIZE);
+        await this.runs.setPhase(sql, runId, 'scan');
       }
-      return this.runs.advance(m, runId);
+      return this.runs.advance(sql, runId);
     });
   }
 
@@ -58,16 +58,16 @@ export class RecordReconciler {
   }
 
   private async processPage(chunk: ChunkRow): Promise<Advance> {
-    const limit = chunk.page_limit ?? RECORD_PAGE_SIZE;
-    const offset = chunk.page_offset ?? 0;
+    const limit = chunk.pageLimit ?? RECORD_PAGE_SIZE;
+    const offset = chunk.pageOffset ?? 0;
     let page: CelarCustomerPage;
     try {
       page = await withCelarRetry(() => this.celar.listCustomers({ limit, offset }));
     } catch (error) {
       const reason = `page at offset ${offset} could not be read (${describeCelarError(asCelarError(error))})`;
-      return this.runs.db.transaction(async (m) => {
-        if (!(await this.runs.lockPendingChunk(m, chunk.run_id, chunk.chunk_no))) return { enqueue: [], finished: null };
-        await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'failed', {
+      return inTransaction(this.dataSource, async (sql) => {
+        if (!(await this.runs.lockPendingChunk(sql, chunk.runId, chunk.chunkNo))) return { enqueue: [], finished: null };
+        await this.runs.finishChunk(sql, chunk.runId, chunk.chunkNo, 'failed', {
           customersDone: chunk.planned,
           customersChecked: 0,
           balancesChanged: 0,
@@ -75,75 +75,69 @@ export class RecordReconciler {
           errors: chunk.planned,
           error: reason,
         });
-        return this.runs.advance(m, chunk.run_id);
+        return this.runs.advance(sql, chunk.runId);
       });
     }
 
-    return this.runs.db.transaction(async (m) => {
-      if (!(await this.runs.lockPendingChunk(m, chunk.run_id, chunk.chunk_no))) return { enqueue: [], finished: null };
-      const fresh = await this.markSeen(m, chunk.run_id, page.customers);
-      const findings = await this.reconcile(m, fresh);
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await this.runs.lockPendingChunk(sql, chunk.runId, chunk.chunkNo))) return { enqueue: [], finished: null };
+      const fresh = await this.markSeen(sql, chunk.runId, page.customers);
+      const findings = await this.reconcile(sql, fresh);
       let enqueue: number[] = [];
       // Only an empty page (or offset >= total) ends the scan: a short page is not the last.
       // Under the run's lock, like every change to a run's plan.
       const next = offset + page.customers.length;
       const more = page.customers.length > 0 && (page.total === null || next < page.total);
-      if (more && (await this.runs.lockActive(m, chunk.run_id)) && (await this.runs.addNextPage(m, chunk.run_id, next, limit, chunk.planned - page.customers.length))) {
-        enqueue = await this.runs.pendingChunks(chunk.run_id, m);
+      if (more && (await this.runs.lockActive(sql, chunk.runId)) && (await this.runs.addNextPage(sql, chunk.runId, next, limit, chunk.planned - page.customers.length))) {
+        enqueue = await this.runs.pendingChunks(chunk.runId, sql);
       }
-      await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'done', {
+      await this.runs.finishChunk(sql, chunk.runId, chunk.chunkNo, 'done', {
         customersDone: page.customers.length,
         customersChecked: fresh.length,
         balancesChanged: 0,
-        findings: await this.runs.insertFindings(m, chunk.run_id, findings),
+        findings: await this.runs.insertFindings(sql, chunk.runId, findings),
         errors: 0,
       });
-      const advance = await this.runs.advance(m, chunk.run_id);
+      const advance = await this.runs.advance(sql, chunk.runId);
       return { ...advance, enqueue: [...new Set([...enqueue, ...advance.enqueue])] };
     });
   }
 
   private async processConfirm(chunk: ChunkRow): Promise<Advance> {
-    const unseen: { id: string; celar_id: string }[] = await this.runs.db.query(
-      `SELECT c.id, c.celar_id FROM customers c
-        WHERE c.id BETWEEN $1 AND $2 AND c.celar_id IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM reconciliation_seen s WHERE s.run_id = $3 AND s.celar_id = c.celar_id)
-        ORDER BY c.id`,
-      [chunk.first_id, chunk.last_id, chunk.run_id],
-    );
-    const confirmed = await mapLimit(unseen, FETCH_CONCURRENCY, (c) => this.confirm(c.celar_id));
+    const unseen = await this.mirror.linkedInRange(chunk.firstId!, chunk.lastId!, { unseenByRun: chunk.runId });
+    const confirmed = await mapLimit(unseen, FETCH_CONCURRENCY, (c) => this.confirm(c.celarId));
 
-    return this.runs.db.transaction(async (m) => {
-      if (!(await this.runs.lockPendingChunk(m, chunk.run_id, chunk.chunk_no))) return { enqueue: [], finished: null };
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await this.runs.lockPendingChunk(sql, chunk.runId, chunk.chunkNo))) return { enqueue: [], finished: null };
       const findings: NewFinding[] = [];
       const failures: string[] = [];
       const found: CelarCustomer[] = [];
       unseen.forEach((ours, i) => {
         const result = confirmed[i];
         if (result.state === 'found') found.push(result.customer);
-        else if (result.state === 'failed') failures.push(`${ours.celar_id}: ${result.reason}`);
+        else if (result.state === 'failed') failures.push(`${ours.celarId}: ${result.reason}`);
         else {
           findings.push({
             kind: 'missing_upstream',
             customerId: ours.id,
-            celarId: ours.celar_id,
-            expected: ours.celar_id,
+            celarId: ours.celarId,
+            expected: ours.celarId,
             actual: null,
-            message: `not in Celar's list, and GET /customers/${ours.celar_id} answered 404`,
+            message: `not in Celar's list, and GET /customers/${ours.celarId} answered 404`,
           });
         }
       });
-      const fresh = await this.markSeen(m, chunk.run_id, found);
-      findings.push(...(await this.reconcile(m, fresh)));
-      await this.runs.finishChunk(m, chunk.run_id, chunk.chunk_no, 'done', {
+      const fresh = await this.markSeen(sql, chunk.runId, found);
+      findings.push(...(await this.reconcile(sql, fresh)));
+      await this.runs.finishChunk(sql, chunk.runId, chunk.chunkNo, 'done', {
         customersDone: unseen.length,
         customersChecked: unseen.length - failures.length,
         balancesChanged: 0,
-        findings: await this.runs.insertFindings(m, chunk.run_id, findings),
+        findings: await this.runs.insertFindings(sql, chunk.runId, findings),
         errors: failures.length,
         error: failures.length ? `not confirmed: ${failures.slice(0, 5).join(', ')}${failures.length > 5 ? ', …' : ''}` : null,
       });
-      return this.runs.advance(m, chunk.run_id);
+      return this.runs.advance(sql, chunk.runId);
     });
   }
 
@@ -161,26 +155,24 @@ export class RecordReconciler {
    * first time: a customer shifted onto two pages is reconciled once. Sorted, so two
    * overlapping pages take the same locks in the same order.
    */
-  private async markSeen(m: EntityManager, runId: string, customers: CelarCustomer[]): Promise<CelarCustomer[]> {
+  private async markSeen(sql: Sql, runId: string, customers: CelarCustomer[]): Promise<CelarCustomer[]> {
     if (customers.length === 0) return [];
     const ids = [...new Set(customers.map((c) => c.id))].sort();
-    const rows: { celar_id: string }[] = await m.query(
-      `INSERT INTO reconciliation_seen (run_id, celar_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING celar_id`,
+    const rows = await sql.rows<{ celarId: string }>(
+      `INSERT INTO reconciliation_seen (run_id, celar_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING celar_id AS "celarId"`,
       [runId, ids],
     );
-    const fresh = new Set(rows.map((r) => r.celar_id));
+    const fresh = new Set(rows.map((r) => r.celarId));
     return customers.filter((c) => fresh.delete(c.id));
   }
 
   /** Compares upstream customers with the mirror, pulls what only Celar sets, and answers the findings. */
-  private async reconcile(m: EntityManager, upstream: CelarCustomer[]): Promise<NewFinding[]> {
+  private async reconcile(sql: Sql, upstream: CelarCustomer[]): Promise<NewFinding[]> {
     if (upstream.length === 0) return [];
-    const mirror: MirrorRecord[] = await m.query(`SELECT ${MIRROR_COLUMNS} FROM customers c WHERE c.celar_id = ANY($1::text[])`, [
-      upstream.map((u) => u.id),
-    ]);
+    const mirror = await this.mirror.mirrorRecords(sql, { celarIds: upstream.map((u) => u.id) });
     const byCelarId = new Map(mirror.map((c) => [c.celar_id!, c]));
     const unknown = upstream.filter((u) => !byCelarId.has(u.id));
-    const sameEmail = await this.byEmail(m, unknown);
+    const sameEmail = await this.byEmail(sql, unknown);
 
     const findings: NewFinding[] = [];
     for (const u of upstream) {
@@ -190,7 +182,7 @@ export class RecordReconciler {
         continue;
       }
       const comparison = compareRecord(ours, u);
-      const applied = await this.apply(m, ours.id, comparison.documents, comparison.deactivate);
+      const applied = await this.apply(sql, ours.id, comparison.documents, comparison.deactivate);
       // Report only what this run actually changed: a concurrent writer may have been first.
       findings.push(
         ...comparison.findings.filter(
@@ -203,11 +195,11 @@ export class RecordReconciler {
     return findings;
   }
 
-  private async byEmail(m: EntityManager, upstream: CelarCustomer[]): Promise<Map<string, MirrorRecord[]>> {
+  private async byEmail(sql: Sql, upstream: CelarCustomer[]): Promise<Map<string, MirrorRecord[]>> {
     const emails = [...new Set(upstream.map((u) => String(u.email ?? '').toLowerCase()).filter(Boolean))];
     const map = new Map<string, MirrorRecord[]>();
     if (emails.length === 0) return map;
-    const rows: MirrorRecord[] = await m.query(`SELECT ${MIRROR_COLUMNS} FROM customers c WHERE lower(c.email) = ANY($1::text[])`, [emails]);
+    const rows = await this.mirror.mirrorRecords(sql, { emails });
     for (const row of rows) {
       const key = row.email.toLowerCase();
       map.set(key, [...(map.get(key) ?? []), row]);
@@ -216,29 +208,16 @@ export class RecordReconciler {
   }
 
   private async apply(
-    m: EntityManager,
+    sql: Sql,
     customerId: string,
     documents: Partial<Record<DocumentField, string | null>>,
     deactivate: boolean,
   ): Promise<{ documents: Set<DocumentField>; deactivated: boolean }> {
     const changed = new Set<DocumentField>();
     for (const [field, value] of Object.entries(documents) as [DocumentField, string | null][]) {
-      // Column names come from the fixed DOCUMENT_FIELDS list, never from input.
-      const [rows] = await m.query(
-        `UPDATE customers SET ${field} = $2, updated_at = now() WHERE id = $1 AND ${field} IS DISTINCT FROM $2 RETURNING id`,
-        [customerId, value],
-      );
-      if ((rows as unknown[]).length > 0) changed.add(field);
+      if (await this.mirror.attachDocument(sql, customerId, field, value)) changed.add(field);
     }
-    let deactivated = false;
-    if (deactivate) {
-      const [rows] = await m.query(
-        `UPDATE customers SET is_active = false, deactivated_at = coalesce(deactivated_at, now()), updated_at = now()
-          WHERE id = $1 AND is_active RETURNING id`,
-        [customerId],
-      );
-      deactivated = (rows as unknown[]).length > 0;
-    }
+    const deactivated = deactivate && (await this.mirror.applyRemoteDeactivation(sql, customerId));
     return { documents: changed, deactivated };
   }
 }

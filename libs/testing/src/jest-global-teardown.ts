@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { runKeyPattern, withServer } from './test-database';
+import { belongsToRun, runKeyPattern, TEST_DB_PREFIX, withServer } from './test-database';
 
 /** Deletes the BullMQ keys of every queue prefix this run made. */
 async function deleteRunKeys(template: string): Promise<void> {
@@ -21,7 +21,9 @@ export default async function globalTeardown(): Promise<void> {
   await deleteRunKeys(template);
   const run = template.replace(/_tpl$/, '');
   await withServer(async (c) => {
-    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${run}%`]);
-    for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [TEST_DB_PREFIX]);
+    for (const { datname } of rows) {
+      if (belongsToRun(datname, run)) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
   });
 }

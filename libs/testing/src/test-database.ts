@@ -1,9 +1,32 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /** The server the tests use; never a production database: every name made here starts with `cs_test_`. */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_DB_PREFIX = 'cs_test_';
+
+/**
+ * The exact names one test run makes: `cs_test_` + the run's start (8 base-36 digits of
+ * Date.now()) + 4 hex, then `_tpl` (its template) or `_` + 8 hex (a test file's clone).
+ * Cleanup touches nothing else, so another tool's `cs_test_*` database is never dropped.
+ */
+const RUN_DATABASE = /^cs_test_([0-9a-z]{8})[0-9a-f]{4}(?:_tpl|_[0-9a-f]{8})$/;
+
+export function newRunName(now = Date.now()): string {
+  return `${TEST_DB_PREFIX}${now.toString(36).padStart(8, '0')}${randomBytes(2).toString('hex')}`;
+}
+
+/** When the run that made this database started (ms), or null when the name is not one of a run's. */
+export function runStartedAt(datname: string): number | null {
+  const match = RUN_DATABASE.exec(datname);
+  return match ? parseInt(match[1], 36) : null;
+}
+
+/** Whether `datname` belongs to the run named `run` (its template or one of its clones). */
+export function belongsToRun(datname: string, run: string): boolean {
+  return RUN_DATABASE.test(datname) && (datname === `${run}_tpl` || (datname.startsWith(`${run}_`) && datname.length === run.length + 9));
+}
 
 export function databaseUrl(name: string): string {
   const url = new URL(TEST_SERVER_URL);
@@ -36,7 +59,7 @@ export async function createTestDatabase(): Promise<string> {
       return databaseUrl(name);
     } catch (error) {
       if (attempt >= 20) throw error;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -93,7 +94,7 @@ export async function startWebhookReceiver(options: { port?: number; host?: stri
       }
     }
     const failing = verified && faults.probability > 0 && Math.random() < faults.probability;
-    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
+    if (faults.delayMs > 0) await sleep(faults.delayMs);
     const status = !verified ? 401 : failing ? faults.status : 200;
     const data = (body.data ?? {}) as { customer?: { id?: string } };
     const entry: ReceivedWebhook = {

@@ -1,4 +1,4 @@
-import { AppError, ErrorDetail } from '@app/common';
+import { AppError, ErrorDetail, isStorableText } from '@app/common';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event-types';
 
 export interface EndpointInput {
@@ -12,10 +12,6 @@ export interface EndpointInput {
 const MAX_URL = 2048;
 const MAX_DESCRIPTION = 500;
 
-/** Text Postgres can store: no NUL, no lone UTF-16 surrogate. */
-function storable(value: string): boolean {
-  return !value.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
-}
 
 /**
  * Validates a create (`url` required, `types`, `description`) or a PATCH (any of `url`,
@@ -57,7 +53,7 @@ export function parseEndpointInput(body: unknown, mode: 'create' | 'update'): En
   if ('description' in record && record.description !== undefined) {
     const description = record.description;
     if (description === null) input.description = null;
-    else if (typeof description !== 'string' || description.length > MAX_DESCRIPTION || !storable(description)) {
+    else if (typeof description !== 'string' || description.length > MAX_DESCRIPTION || !isStorableText(description)) {
       details.push({ field: 'description', message: `must be text of at most ${MAX_DESCRIPTION} characters, or null` });
     } else input.description = description;
   }
@@ -75,7 +71,7 @@ export function parseEndpointInput(body: unknown, mode: 'create' | 'update'): En
 function urlProblem(value: unknown): string | null {
   if (value === undefined || value === null || value === '') return 'is required: an http or https URL';
   if (typeof value !== 'string') return 'must be an http or https URL';
-  if (value.length > MAX_URL || !storable(value)) return `must be an http or https URL of at most ${MAX_URL} characters`;
+  if (value.length > MAX_URL || !isStorableText(value)) return `must be an http or https URL of at most ${MAX_URL} characters`;
   let url: URL;
   try {
     url = new URL(value);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { isUuid } from '@app/common';
 import { EndpointInput } from './webhook-endpoint.input';
 import { WebhookEventType } from './webhook-event-types';
 import { WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
@@ -250,8 +251,4 @@ export class WebhooksRepository {
     );
     return { pending: row.pending, oldestSeconds: Math.max(0, row.oldest ?? 0) };
   }
-}
-
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }

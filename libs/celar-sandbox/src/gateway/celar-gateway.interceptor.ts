@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { SandboxRequest, SandboxResponse } from '../common/http.types';
@@ -178,5 +179,5 @@ function mergeIds(a: string[], b: string[]): string[] {
 
 function delay(ms: number): Promise<void> {
   // unref: a request held by a latency fault must not keep a closing process (or test) alive.
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve();
+  return ms > 0 ? sleep(ms, undefined, { ref: false }) : Promise.resolve();
 }

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniqueQueuePrefix } from '@app/testing';
+import { TEST_APP_KEY, testSettings } from './test-config';
 
-const DIST = join(__dirname, '..', '..', 'dist', 'apps');
+const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
 export const API_MAIN = join(DIST, 'api', 'src', 'main.js');
 export const WORKER_MAIN = join(DIST, 'worker', 'src', 'main.js');
 
@@ -29,25 +29,7 @@ export async function freePort(): Promise<number> {
 export function processEnv(databaseUrl: string, celarBaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    QUEUE_PREFIX: uniqueQueuePrefix(),
-    PORT: '0',
-    WORKER_PORT: '0',
-    SANDBOX_PORT: '0',
-    CELAR_BASE_URL: celarBaseUrl,
-    CELAR_API_KEY: 'sandbox_key',
-    API_KEYS: 'test_app_key_1',
-    ADMIN_API_KEYS: 'test_admin_key',
-    BODY_LIMIT: '2mb',
-    BALANCE_RECONCILE_EVERY: 'off',
-    RECORD_RECONCILE_EVERY: 'off',
-    LOG_LEVEL: 'info',
-    SYNC_BACKOFF_BASE_MS: '50',
-    SYNC_BACKOFF_MAX_MS: '1000',
-    OUTBOX_POLL_MS: '200',
-    SHUTDOWN_TIMEOUT_MS: '20000',
-    ...overrides,
+    ...testSettings(databaseUrl, celarBaseUrl, { API_KEYS: TEST_APP_KEY, LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000', ...overrides }),
   };
 }
 

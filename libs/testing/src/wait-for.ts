@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * Polls `probe` until `done` holds: for states that settle asynchronously (a
  * reconnect, a job finishing). Fails with the last value seen, never on timing alone.
@@ -11,7 +13,7 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => bo
     if (Date.now() > deadline) {
       throw new Error(`condition not reached within ${timeoutMs} ms; last value: ${JSON.stringify(summary(last))}`);
     }
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
 }
 
@@ -21,4 +23,20 @@ function summary(value: unknown): unknown {
     return { status, body };
   }
   return value;
+}
+
+/**
+ * waitFor for a probe that answers undefined until the state is reached; fails naming `what`.
+ */
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string | (() => string),
+  everyMs = 150,
+): Promise<T> {
+  try {
+    return (await waitFor(probe, (value) => value !== undefined, timeoutMs, everyMs)) as T;
+  } catch {
+    throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+  }
 }

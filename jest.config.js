@@ -4,6 +4,8 @@ const esmOnly = [
   '@sec-ant/readable-stream', 'is-stream', 'keyv', '@keyv/serialize', 'mimic-response', 'normalize-url',
   'responselike', 'lowercase-keys', 'decompress-response', 'form-data-encoder', 'p-cancelable',
   '@noble/hashes', '@apidevtools/json-schema-ref-parser',
+  // @fastify/static's (Swagger UI and Bull Board on Fastify).
+  '@fastify/static', 'content-disposition',
 ];
 
 module.exports = {

@@ -38,12 +38,28 @@ function operations(doc: OpenAPIObject): Operation[] {
   );
 }
 
-/** Routes the express app really serves, as `method /open/api/{path}`. */
+/**
+ * Routes the Fastify app really serves, as `method /open/api/{path}`, read from Fastify's route
+ * tree (`printRoutes`: one line per path segment, indented by depth, its methods in brackets).
+ * HEAD is Fastify's own twin of every GET; the queue dashboard's routes belong to its plugin
+ * (under express it was middleware, outside the router), as Swagger UI's files do.
+ */
 function servedRoutes(app: INestApplication): string[] {
-  const express = app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } };
-  return express.router.stack.flatMap(({ route }) =>
-    route ? Object.keys(route.methods).map((method) => `${method} ${route.path.replace(/:(\w+)/g, '{$1}')}`) : [],
-  );
+  const fastify = app.getHttpAdapter().getInstance() as { printRoutes(options: { commonPrefix: boolean }): string };
+  const segments: string[] = [];
+  return fastify
+    .printRoutes({ commonPrefix: false })
+    .split('\n')
+    .flatMap((line) => {
+      const match = /^((?:│ {3}| {4})*)[├└]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+      if (!match) return [];
+      segments.length = match[1].length / 4;
+      segments.push(match[2]);
+      const path = segments.join('');
+      if (path.startsWith('/admin/queues')) return [];
+      const methods = (match[3] ?? '').split(', ').filter((method) => method !== '' && method !== 'HEAD');
+      return methods.map((method) => `${method.toLowerCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
+    });
 }
 
 /** Every schema in the document, nested ones included. */

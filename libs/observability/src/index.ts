@@ -2,11 +2,11 @@ export { ObservabilityModule, instrumentHttp, useJsonLogger } from './observabil
 export { ObservabilityOptions, OBSERVABILITY_REDIS, ROOT_LOGGER } from './observability.options';
 export { MetricsService, CelarCallEvent, QUEUE_STATES, SYNC_OUTCOMES } from './metrics.service';
 export { MetricsCollector } from './metrics.collector';
-export { httpMetricsMiddleware, routeTemplate } from './http-metrics.middleware';
+export { instrumentFastify, routeTemplate } from './http-instrumentation';
 export { DependencyHealthService, Dependency, Readiness } from './dependency-health.service';
 export { JobLogger, JobLogFields, describeError } from './job-logger.service';
-export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequestId, REQUEST_ID_HEADER } from './logging';
-export { REDACTED, REDACT_PATHS } from './redact';
+export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequestId, runWithRequestLogger, REQUEST_ID_HEADER } from './logging';
+export { REDACTED, REDACT_PATHS, redactUrl } from './redact';
 export { enableGracefulShutdown } from './graceful-shutdown';
 export { withTimeout } from './with-timeout';
 export { CelarMetricsBridge } from './celar-metrics.bridge';

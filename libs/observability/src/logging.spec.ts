@@ -1,8 +1,10 @@
-import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
+import fastify from 'fastify';
 import request from 'supertest';
-import { createRootLogger, httpAccessLog } from './logging';
-import { REDACTED } from './redact';
+import { instrumentFastify } from './http-instrumentation';
+import { createRootLogger, requestIdFor } from './logging';
+import { MetricsService } from './metrics.service';
+import { REDACTED, redactUrl } from './redact';
 
 /** A pino destination that keeps every line. */
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; raw: () => string } {
@@ -57,16 +59,16 @@ describe('logging', () => {
 
   it('writes one access line per request, with its request id and the Authorization header redacted', async () => {
     const out = capture();
-    const log = httpAccessLog(createRootLogger({ logLevel: 'info' }, 'test', out.stream));
-    const server = createServer((req, res) =>
-      log(req, res, () => {
-        res.statusCode = req.url === '/missing' ? 404 : 200;
-        res.end('{}');
-      }),
-    );
+    const app = fastify({ genReqId: requestIdFor });
+    instrumentFastify(app, new MetricsService(), createRootLogger({ logLevel: 'info' }, 'test', out.stream));
+    app.get('/api/v1/customers', async () => ({}));
+    app.get('/health/ready', async () => ({}));
+    app.get('/metrics', async () => '');
+    await app.ready();
+    const server = app.server;
 
     const ok = await request(server)
-      .get('/api/v1/customers?limit=5')
+      .get('/api/v1/customers?limit=5&email=alice%40example.com')
       .set('Authorization', 'Bearer app-secret-key-123')
       .set('X-Request-Id', 'req-abc-1');
     expect(ok.headers['x-request-id']).toBe('req-abc-1');
@@ -75,17 +77,26 @@ describe('logging', () => {
     await request(server).get('/health/ready');
     await request(server).get('/metrics');
 
+    await app.close();
     expect(out.raw()).not.toContain('app-secret-key-123');
+    expect(out.raw()).not.toContain('alice');
     const lines = out.lines();
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({
       level: 'info',
       request_id: 'req-abc-1',
       msg: 'GET /api/v1/customers 200',
-      req: { method: 'GET', url: '/api/v1/customers?limit=5', headers: { authorization: REDACTED } },
+      req: { method: 'GET', url: '/api/v1/customers?limit=5&email=[redacted]', headers: { authorization: REDACTED } },
       res: { statusCode: 200 },
       duration_ms: expect.any(Number),
     });
     expect(lines[1]).toMatchObject({ level: 'warn', request_id: missing.headers['x-request-id'], res: { statusCode: 404 } });
+  });
+
+  it('redacts emails, keys and tax ids in a logged URL, and leaves the rest alone', () => {
+    expect(redactUrl('/api/v1/customers?country=KEN&email=bob%40x.io&limit=5')).toBe('/api/v1/customers?country=KEN&email=[redacted]&limit=5');
+    expect(redactUrl('/api/v1/customers?q=bob@x.io&api_key=k1&tax_id=T1')).toBe('/api/v1/customers?q=[redacted]&api_key=[redacted]&tax_id=[redacted]');
+    expect(redactUrl('/api/v1/customers/bob%40x.io/balance')).toBe('/api/v1/customers/[redacted]/balance');
+    expect(redactUrl('/api/v1/customers/0b6c/balance?refresh=true')).toBe('/api/v1/customers/0b6c/balance?refresh=true');
   });
 });

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, INestApplication, INestApplicationContext, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, INestApplicationContext, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Redis } from 'ioredis';
@@ -8,8 +8,9 @@ import { AppConfig } from '@app/config';
 import { createRedis } from '@app/queue';
 import { DependencyHealthService } from './dependency-health.service';
 import { JobLogger } from './job-logger.service';
-import { createRootLogger, httpAccessLog, loggerModule } from './logging';
-import { httpMetricsMiddleware } from './http-metrics.middleware';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { instrumentFastify } from './http-instrumentation';
+import { createRootLogger, loggerModule } from './logging';
 import { MetricsCollector } from './metrics.collector';
 import { MetricsService } from './metrics.service';
 import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions, ROOT_LOGGER } from './observability.options';
@@ -58,13 +59,11 @@ export class ObservabilityModule {
 }
 
 /**
- * The HTTP side, for an app whose module imports `ObservabilityModule`: request
- * metrics and the access log. Call it before mounting the body parser, so a request
- * refused there is still counted and logged.
+ * The HTTP side, for a Fastify app whose module imports `ObservabilityModule`: request ids,
+ * request metrics and the access log (see instrumentFastify). Call it before `app.init()`.
  */
-export function instrumentHttp(app: INestApplication): void {
-  app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.use(httpAccessLog(app.get<Logger>(ROOT_LOGGER)));
+export function instrumentHttp(app: NestFastifyApplication): void {
+  instrumentFastify(app.getHttpAdapter().getInstance(), app.get(MetricsService), app.get<Logger>(ROOT_LOGGER));
 }
 
 /**

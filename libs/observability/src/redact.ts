@@ -29,3 +29,38 @@ export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((key) => {
   const tail = accessor(key);
   return [tail.startsWith('.') ? tail.slice(1) : tail, ...['*', '*.*', '*.*.*', '*.*.*.*'].map((prefix) => `${prefix}${tail}`)];
 });
+
+/** Request headers (lower case, as Node gives them) whose values never reach the access log. */
+export const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie', 'x-csrf-token']);
+
+/** Query parameters whose values never reach a log line (emails are personal data, keys secrets). */
+const SECRET_PARAMS = /^(e-?mail|api_?keys?|apikey|key|token|tax_?id|taxid|password|_csrf)$/i;
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A request URL fit for a log line: the value of a secret query parameter (`email`, keys,
+ * tax ids), and any path segment or query value holding an email (an `@`), become `[redacted]`.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const path = rawPath.includes('@') || rawPath.includes('%40') ? rawPath.split('/').map((s) => (decoded(s).includes('@') ? REDACTED : s)).join('/') : rawPath;
+  if (q === -1) return path;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq === -1) return pair;
+      return SECRET_PARAMS.test(decoded(pair.slice(0, eq))) || decoded(pair.slice(eq + 1)).includes('@') ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}

@@ -51,7 +51,7 @@ export class BalancesController {
     // Counted before the customer is looked up: each call may cost a Celar request from the shared budget.
     const verdict = await this.allowance.take(req.apiKeyHash as string);
     if (!verdict.allowed) {
-      res.setHeader('Retry-After', String(verdict.retryAfterS));
+      res.header('Retry-After', String(verdict.retryAfterS));
       throw new AppError(
         'rate_limited',
         `At most ${REFRESHES_PER_WINDOW} balance refreshes a minute per API key; retry in ${verdict.retryAfterS} s`,

@@ -71,7 +71,7 @@ export class CasesController {
   async list(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     const csv = req.query.format === 'csv' || (req.query.format === undefined && prefersCsv(req.headers.accept));
     if (!csv) {
-      res.status(200).json(await this.cases.list(req.query));
+      res.status(200).send(await this.cases.list(req.query));
       return;
     }
     await streamCsv(res, this.cases.csv(req.query), 'reconciliation-cases.csv');

@@ -9,7 +9,7 @@ import { streamCsv } from '../http/csv-stream';
 import { Public } from '../http/public.decorator';
 import { SummaryService } from '../summary/summary.service';
 import { consoleAsset } from './console-assets';
-import { ConsoleRequest, redirect, sessionCookie, SESSION_COOKIE, SIGN_IN_PATH } from './console-http.middleware';
+import { ConsoleRequest, redirect, sessionCookie, SESSION_COOKIE, SIGN_IN_PATH } from './console-http.hooks';
 import { ConsoleSessionsService } from './console-sessions.service';
 import { escapeHtml } from './html';
 import { casePage, casesPage, customerPage, customersPage, PageContext, runPage, runProgress, runsPage, signInPage, summaryPage } from './console-views';
@@ -29,7 +29,7 @@ function formQuery(query: Record<string, unknown>, known: string[]): Record<stri
 
 /**
  * The operators' console: server-rendered pages (htmx for live parts, Chart.js for charts),
- * signed in with an admin key. The session middleware (console-http.middleware.ts) has already
+ * signed in with an admin key. The session hook (console-http.hooks.ts) has already
  * checked the session and, on anything that changes state, its CSRF token. Actions go through
  * the same services, and so the same rules, as the admin API.
  */
@@ -69,13 +69,13 @@ export class ConsoleController {
     const key = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>).key : undefined;
     const result = await this.sessions.signIn(key);
     if (result.ok) {
-      res.setHeader('Set-Cookie', sessionCookie(req, result.token));
+      res.header('Set-Cookie', sessionCookie(req, result.token));
       redirect(res, '/console');
       return;
     }
     const message = result.status === 403 ? 'This is an app key: the console needs an admin key' : 'Unknown or missing key';
     if (/^application\/json/i.test(req.headers['content-type'] ?? '')) {
-      res.status(result.status).json({ error: { code: result.status === 403 ? 'forbidden' : 'unauthorized', message } });
+      res.status(result.status).send({ error: { code: result.status === 403 ? 'forbidden' : 'unauthorized', message } });
     } else {
       send(res, result.status, signInPage(message));
     }
@@ -97,7 +97,7 @@ export class ConsoleController {
 
   private async end(req: ConsoleRequest, res: ApiResponse): Promise<void> {
     await this.sessions.end(req.cookies?.[SESSION_COOKIE]);
-    res.setHeader('Set-Cookie', sessionCookie(req, null));
+    res.header('Set-Cookie', sessionCookie(req, null));
     redirect(res, SIGN_IN_PATH);
   }
 
@@ -109,8 +109,8 @@ export class ConsoleController {
   asset(@Param('file') file: string, @Res() res: ApiResponse): void {
     const asset = consoleAsset(file);
     if (!asset) throw new AppError('not_found', 'No such console asset');
-    res.setHeader('Content-Type', asset.type);
-    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.header('Content-Type', asset.type);
+    res.header('Cache-Control', 'public, max-age=3600');
     res.status(200).send(asset.body);
   }
 
@@ -263,7 +263,7 @@ export class ConsoleController {
   async progress(@Param('id') id: string, @Res() res: ApiResponse): Promise<void> {
     const run = await this.runs.get(id);
     // Once over, the whole page reloads to show the findings.
-    if (run.status !== 'queued' && run.status !== 'running') res.setHeader('HX-Refresh', 'true');
+    if (run.status !== 'queued' && run.status !== 'running') res.header('HX-Refresh', 'true');
     send(res, 200, runProgress(run).text);
   }
 
@@ -292,8 +292,8 @@ export class ConsoleController {
   async caseStatus(@Param('id') id: string, @Req() req: ConsoleRequest, @Res() res: ApiResponse): Promise<void> {
     const { status } = await this.cases.get(id);
     const was = formQuery(req.query, ['was']).was;
-    if (was && was !== status) res.setHeader('HX-Refresh', 'true');
-    res.status(200).json({ status });
+    if (was && was !== status) res.header('HX-Refresh', 'true');
+    res.status(200).send({ status });
   }
 
   private ctx(req: ConsoleRequest, extra: Partial<PageContext> = {}): PageContext {
@@ -314,7 +314,7 @@ export class ConsoleController {
 
 function send(res: ApiResponse, status: number, body: string): void {
   res.status(status);
-  res.setHeader('Content-Type', HTML);
+  res.header('Content-Type', HTML);
   res.send(body);
 }
 

@@ -64,7 +64,7 @@ export class CustomersController {
       requestId: req.requestId,
       idempotency: key !== undefined ? { apiKeyHash: req.apiKeyHash as string, key } : undefined,
     });
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (result.replayed) res.header('Idempotent-Replayed', 'true');
     res.status(result.status).type('application/json').send(result.body);
   }
 

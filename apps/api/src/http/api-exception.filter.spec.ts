@@ -6,12 +6,13 @@ import { ApiExceptionFilter } from './api-exception.filter';
 function run(exception: unknown): { status: number; body: unknown } {
   const sent = { status: 0, body: undefined as unknown };
   const res = {
-    headersSent: false,
+    sent: false,
+    raw: { headersSent: false },
     status(code: number) {
       sent.status = code;
       return this;
     },
-    json(body: unknown) {
+    send(body: unknown) {
       sent.body = body;
       return this;
     },
@@ -39,7 +40,7 @@ describe('ApiExceptionFilter', () => {
 
   it("maps Nest's own HTTP exceptions to codes", () => {
     expect(run(new NotFoundException('Cannot GET /nope'))).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'Cannot GET /nope' } } });
-    expect(run(new PayloadTooLargeException()).body).toEqual({ error: { code: 'payload_too_large', message: 'Payload Too Large' } });
+    expect(run(new PayloadTooLargeException()).body).toEqual({ error: { code: 'payload_too_large', message: 'Request body is larger than the limit (BODY_LIMIT)' } });
   });
 
   it('answers anything unexpected with a generic 500 that reveals nothing', () => {

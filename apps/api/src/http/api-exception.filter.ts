@@ -6,7 +6,7 @@ interface ErrorBody {
   error: { code: string; message: string; details?: ErrorDetail[] };
 }
 
-/** Codes for the HttpExceptions Nest raises itself (unknown route, URIError in a path...). */
+/** Codes for the HttpExceptions Nest and Fastify raise themselves (unknown route, a bad path encoding, a body over the limit...). */
 const HTTP_CODES: Record<number, string> = {
   400: 'validation_failed',
   401: 'unauthorized',
@@ -31,11 +31,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const res = ctx.getResponse<ApiResponse>();
     const req = ctx.getRequest<ApiRequest>();
     const [status, body] = this.toResponse(exception, req);
-    if (res.headersSent) {
-      res.end();
+    if (res.sent || res.raw.headersSent) {
+      if (!res.raw.writableEnded) res.raw.end();
       return;
     }
-    res.status(status).json(body);
+    res.status(status).send(body);
   }
 
   private toResponse(exception: unknown, req: ApiRequest): [number, ErrorBody] {
@@ -47,6 +47,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Fastify's own refusal of a body over its bodyLimit (mapped to an HttpException by Nest).
+      if (status === 413) return [413, { error: { code: 'payload_too_large', message: 'Request body is larger than the limit (BODY_LIMIT)' } }];
       if (status < 500) {
         return [status, { error: { code: HTTP_CODES[status] ?? 'request_failed', message: httpMessage(exception) } }];
       }

@@ -20,7 +20,11 @@ export class ApiKeyRing {
   }
 
   roleOf(presented: string): ApiKeyRole | undefined {
-    const digest = sha256(presented);
+    return this.roleOfDigest(sha256(presented));
+  }
+
+  /** As roleOf, for a key already hashed with `sha256`. */
+  roleOfDigest(digest: Buffer): ApiKeyRole | undefined {
     let role: ApiKeyRole | undefined;
     for (const key of this.keys) {
       if (timingSafeEqual(digest, key.digest) && role !== 'admin') role = key.role;

@@ -26,10 +26,11 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<ApiRequest>();
     const presented = bearerToken(req.headers.authorization);
     if (presented === undefined) throw new AppError('unauthorized', 'Missing API key: send Authorization: Bearer <key>');
-    const role = this.keys.roleOf(presented);
+    const digest = sha256(presented);
+    const role = this.keys.roleOfDigest(digest);
     if (role === undefined) throw new AppError('unauthorized', 'Unknown API key');
 
-    req.apiKeyHash = sha256(presented).toString('hex');
+    req.apiKeyHash = digest.toString('hex');
     req.apiKeyRole = role;
     if (role !== 'admin' && this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
       throw new AppError('forbidden', 'This route needs an admin API key');

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ApiResponse } from './api-request';
 
 /** Flushes CSV in blocks of about this many bytes. */
@@ -8,16 +9,19 @@ export async function streamCsv(res: ApiResponse, lines: AsyncIterable<string>, 
   const iterator = lines[Symbol.asyncIterator]();
   // The first line before the headers: a refused query still answers in the error shape.
   const first = await iterator.next();
-  res.status(200);
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
-  let block = first.done ? '' : first.value;
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    block += next.value;
-    if (block.length >= CSV_BLOCK) {
-      if (!res.write(block)) await new Promise((resolve) => res.once('drain', resolve));
-      block = '';
+  async function* blocks(): AsyncGenerator<string> {
+    let block = first.done ? '' : first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      block += next.value;
+      if (block.length >= CSV_BLOCK) {
+        yield block;
+        block = '';
+      }
     }
+    if (block) yield block;
   }
-  res.end(block);
+  res.status(200);
+  res.header('Content-Type', 'text/csv; charset=utf-8');
+  res.header('Content-Disposition', `attachment; filename="${filename}"`);
+  res.send(Readable.from(blocks()));
 }

@@ -53,7 +53,7 @@ export class HealthController {
   @ApiDocResponse({ status: 200, description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } })
   async metrics(@Res({ passthrough: true }) res: ApiResponse): Promise<string> {
     const text = await this.collector.scrape();
-    res.setHeader('Content-Type', this.collector.contentType);
+    res.header('Content-Type', this.collector.contentType);
     return text;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import { BullBoardInstance, BullBoardModule, BullBoardModuleOptions, InjectBullBoard } from '@bull-board/nestjs';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,7 +9,6 @@ import { OBSERVABILITY_REDIS } from '@app/observability';
 import { bullPrefix } from '@app/queue';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
 import { SYNC_QUEUE } from '@app/sync';
-import { adminKeyMiddleware } from './admin-key.middleware';
 
 export const DASHBOARD_ROUTE = '/admin/queues';
 export const DASHBOARD_QUEUES = [SYNC_QUEUE, RECONCILIATION_QUEUE];
@@ -44,17 +43,15 @@ class DashboardQueues implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Bull Board at /admin/queues, behind an admin key (checked by its own middleware: see adminKeyMiddleware). */
+/** Bull Board at /admin/queues, behind an admin key (checked by a hook of its own: see registerAdminKeyHook, installed by createApiApp). */
 @Module({
   imports: [
     BullBoardModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
+      useFactory: () => ({
         route: DASHBOARD_ROUTE,
-        // @bull-board/express 9.10.1 ships its own copy of @bull-board/api (9.10.1) whose
+        // @bull-board/fastify 9.10.1 ships its own copy of @bull-board/api (9.10.1) whose
         // types differ nominally from the top-level 9.10.2; at run time they agree.
-        adapter: ExpressAdapter as unknown as BullBoardModuleOptions['adapter'],
-        middleware: adminKeyMiddleware(config),
+        adapter: FastifyAdapter as unknown as BullBoardModuleOptions['adapter'],
         boardOptions: { uiConfig: { boardTitle: 'customer-sync queues' } },
       }),
     }),

@@ -43,7 +43,7 @@ export class ReconciliationsController {
   async list(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, ['limit', 'offset']);
     const { limit, offset } = pageParams(req.query);
-    res.status(200).json(await this.runs.list(limit, offset));
+    res.status(200).send(await this.runs.list(limit, offset));
   }
 
   @Post()
@@ -66,7 +66,7 @@ export class ReconciliationsController {
   }, ERRORS.databaseDown)
   async start(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
-    res.status(202).json(await this.runs.start(parseKind(req.body), 'manual'));
+    res.status(202).send(await this.runs.start(parseKind(req.body), 'manual'));
   }
 
   @Get(':id')
@@ -93,7 +93,7 @@ export class ReconciliationsController {
     const { limit, offset } = pageParams(req.query);
     const csv = format === 'csv' || (format === undefined && prefersCsv(req.headers.accept));
     if (!csv) {
-      res.status(200).json(await this.runs.getWithFindings(id, limit, offset));
+      res.status(200).send(await this.runs.getWithFindings(id, limit, offset));
       return;
     }
     await streamCsv(res, await this.runs.findingsCsv(id), `reconciliation-${id}-findings.csv`);

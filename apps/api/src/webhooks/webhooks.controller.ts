@@ -45,7 +45,7 @@ export class WebhooksController {
   @ApiErrorResponse(400, 'No URL, a URL that is not http(s), an unknown event type, or an unknown field', BAD_ENDPOINT, BAD_TYPE, ERRORS.invalidJson)
   async create(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
-    res.status(201).json(await this.endpoints.create(req.body));
+    res.status(201).send(await this.endpoints.create(req.body));
   }
 
   @Get()
@@ -54,7 +54,7 @@ export class WebhooksController {
   @ApiErrorResponse(400, 'An unknown query parameter', { code: 'validation_failed', message: 'Unknown query parameter' })
   async list(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
-    res.status(200).json(await this.endpoints.list());
+    res.status(200).send(await this.endpoints.list());
   }
 
   @Patch(':id')
@@ -66,7 +66,7 @@ export class WebhooksController {
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async update(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
-    res.status(200).json(await this.endpoints.update(id, req.body));
+    res.status(200).send(await this.endpoints.update(id, req.body));
   }
 
   @Delete(':id')
@@ -77,7 +77,7 @@ export class WebhooksController {
   async delete(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
     await this.endpoints.delete(id);
-    res.status(204).end();
+    res.status(204).send();
   }
 
   @Get(':id/deliveries')
@@ -91,7 +91,7 @@ export class WebhooksController {
   async deliveries(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, ['limit', 'offset']);
     const { limit, offset } = pageParams(req.query);
-    res.status(200).json(await this.endpoints.deliveries(id, limit, offset));
+    res.status(200).send(await this.endpoints.deliveries(id, limit, offset));
   }
 
   @Post(':id/recover')
@@ -107,6 +107,6 @@ export class WebhooksController {
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async recover(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
     onlyKnownParams(req.query, []);
-    res.status(202).json(await this.endpoints.recover(id, req.body));
+    res.status(202).send(await this.endpoints.recover(id, req.body));
   }
 }

@@ -1,5 +1,7 @@
 // Record runs over a Celar list that is oldest first, 7 customers a page with no total: a scan
 // that stopped at the first short page, or trusted a total, would miss the customers at the end.
+import request from 'supertest';
+import { APP_AUTH } from '@app/testing';
 import { allFindings, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
 
 describe('record runs over lists Celar pages differently', () => {
@@ -39,5 +41,17 @@ describe('record runs over lists Celar pages differently', () => {
     expect(['partial', 'failed']).toContain(ended.status);
     expect(findings.filter((f) => f.kind === 'missing_upstream' || f.kind === 'unknown_upstream')).toEqual([]);
     await stack.sandbox.control.clearFaults();
+  });
+
+  it("stores the kyc_status Celar reports for each customer it reads, and the API shows it", async () => {
+    await stack.sandbox.control.clearFaults();
+    await stack.sandbox.control.setSettings({ listOrder: 'newest', pageCap: null, listTotal: true, kycStatus: true });
+    const [approved] = await seedCustomers(stack, 1);
+    await stack.sandbox.control.setKycStatus(approved.celarId, 'approved');
+
+    const run = await waitForRun(stack, (await startRun(stack, 'records')).id);
+    expect(run.status).toBe('completed');
+    const res = await request(stack.http).get(`/api/v1/customers/${approved.id}`).set(APP_AUTH).expect(200);
+    expect(res.body.kyc_status).toBe('approved');
   });
 });

@@ -114,6 +114,17 @@ export class CustomerMirrorRepository {
     return rows.length > 0;
   }
 
+  /** Celar's KYC state as a run read it: the mirror keeps what Celar reports (no finding needed). */
+  async recordKycStatuses(sql: Sql, statuses: { customerId: string; kycStatus: string }[]): Promise<void> {
+    if (statuses.length === 0) return;
+    await sql.rows(
+      `UPDATE customers c SET kyc_status = v.kyc_status
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, kyc_status)
+        WHERE c.id = v.id AND c.kyc_status IS DISTINCT FROM v.kyc_status`,
+      [statuses.map((s) => s.customerId), statuses.map((s) => s.kycStatus)],
+    );
+  }
+
   /** Celar deactivated the customer (not us): the mirror follows; false when it was already inactive. */
   async applyRemoteDeactivation(sql: Sql, customerId: string): Promise<boolean> {
     const rows = await sql.rows(

@@ -175,12 +175,14 @@ export class RecordReconciler {
     const sameEmail = await this.byEmail(sql, unknown);
 
     const findings: NewFinding[] = [];
+    const kyc: { customerId: string; kycStatus: string }[] = [];
     for (const u of upstream) {
       const ours = byCelarId.get(u.id);
       if (!ours) {
         findings.push(classifyUnknown(u, sameEmail.get(String(u.email ?? '').toLowerCase()) ?? []));
         continue;
       }
+      if (typeof u.kyc_status === 'string' && u.kyc_status) kyc.push({ customerId: ours.id, kycStatus: u.kyc_status });
       const comparison = compareRecord(ours, u);
       const applied = await this.apply(sql, ours.id, comparison.documents, comparison.deactivate);
       // Report only what this run actually changed: a concurrent writer may have been first.
@@ -192,6 +194,7 @@ export class RecordReconciler {
         ),
       );
     }
+    await this.mirror.recordKycStatuses(sql, kyc);
     return findings;
   }
 

@@ -174,18 +174,28 @@ function positiveInt(name: string, max = 3_600_000): (value: string) => number {
   };
 }
 
+/** The API's estimate, as 1h 02m / 4m 10s / 12s; '-' when it has none. */
+function etaText(run: RunView): string {
+  const s = run.eta_seconds;
+  if (s === null || s === undefined) return '-';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  return m > 0 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
 /** Polls the run until it ends, with a progress bar on a terminal, or a line now and then otherwise. */
 async function follow(ctx: Context, client: AdminApiClient, start: RunView, intervalMs: number): Promise<RunView> {
   const tty = ctx.io.stderr.isTTY === true;
   const bar = tty
     ? new SingleBar({
         stream: ctx.io.stderr as NodeJS.WritableStream as never,
-        format: `${start.kind} [{bar}] {percentage}% | {value}/{total} customers | {status} | findings {findings}`,
+        format: `${start.kind} [{bar}] {percentage}% | {value}/{total} customers | {status} | findings {findings} | ETA {eta_left}`,
         hideCursor: true,
         barsize: 30,
       })
     : undefined;
-  bar?.start(Math.max(start.progress.total, 1), start.progress.done, { status: start.status, findings: start.counts.findings });
+  bar?.start(Math.max(start.progress.total, 1), start.progress.done, { status: start.status, findings: start.counts.findings, eta_left: etaText(start) });
   let run = start;
   let lastLine = '';
   let lastLineAt = 0;
@@ -195,9 +205,9 @@ async function follow(ctx: Context, client: AdminApiClient, start: RunView, inte
       run = await client.getRun(run.id, 1);
       if (bar) {
         bar.setTotal(Math.max(run.progress.total, 1));
-        bar.update(run.progress.done, { status: run.status, findings: run.counts.findings });
+        bar.update(run.progress.done, { status: run.status, findings: run.counts.findings, eta_left: etaText(run) });
       } else {
-        const line = `${run.status} ${run.progress.done}/${run.progress.total} customers, ${run.counts.findings} finding(s)`;
+        const line = `${run.status} ${run.progress.done}/${run.progress.total} customers, ${run.counts.findings} finding(s), ETA ${etaText(run)}`;
         if (line !== lastLine && (Date.now() - lastLineAt > 2000 || FINISHED.includes(run.status))) {
           ctx.io.stderr.write(`${line}\n`);
           lastLine = line;

@@ -465,5 +465,14 @@ export function toRunView(row: RunRow): RunView {
     },
     totals: row.totals,
     error: row.error,
+    eta_seconds: etaSeconds(row),
   };
+}
+
+/** Seconds left at the pace so far; null unless running with some customers done. */
+export function etaSeconds(row: Pick<RunRow, 'status' | 'started_at' | 'progress_done' | 'progress_total'>, now = Date.now()): number | null {
+  if (row.status !== 'running' || !row.started_at || row.progress_done <= 0) return null;
+  const elapsedS = Math.max((now - row.started_at.getTime()) / 1000, 0);
+  const left = Math.max(row.progress_total - row.progress_done, 0);
+  return Math.ceil((left * elapsedS) / row.progress_done);
 }

@@ -1,5 +1,6 @@
 import { decimalDelta, decimalEquals, isZero, signed } from './balance-store';
 import { csvField, findingCsvRow, findingsCsvHeader } from './findings-csv';
+import { etaSeconds } from './reconciliation-runs.repository';
 import { FindingView } from './reconciliation.types';
 
 describe('exact decimals', () => {
@@ -49,5 +50,21 @@ describe('findings CSV', () => {
     };
     expect(findingsCsvHeader()).toBe('id,run_id,kind,customer_id,celar_id,field,expected,actual,delta,message,created_at\r\n');
     expect(findingCsvRow(finding)).toBe('7,r,field_drift,c,cr_0123456789ab,name,"Acme, Ltd",Acme Ltd,,name differs in Celar,2025-01-01T00:00:00.000Z\r\n');
+  });
+});
+
+describe('etaSeconds', () => {
+  const started = new Date('2026-12-01T10:00:00Z');
+  const at = (seconds: number) => started.getTime() + seconds * 1000;
+
+  it('projects the pace so far onto what is left', () => {
+    // 250 of 1000 in 60 s: 750 more at the same pace take 180 s.
+    expect(etaSeconds({ status: 'running', started_at: started, progress_done: 250, progress_total: 1000 }, at(60))).toBe(180);
+  });
+
+  it('is null before any progress, and once the run is not running', () => {
+    expect(etaSeconds({ status: 'running', started_at: started, progress_done: 0, progress_total: 1000 }, at(60))).toBeNull();
+    expect(etaSeconds({ status: 'queued', started_at: null, progress_done: 0, progress_total: 0 }, at(60))).toBeNull();
+    expect(etaSeconds({ status: 'completed', started_at: started, progress_done: 1000, progress_total: 1000 }, at(60))).toBeNull();
   });
 });

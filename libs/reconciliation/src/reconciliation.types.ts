@@ -33,6 +33,8 @@ export interface RunView {
   totals: { currency: string; total: string }[];
   /** Why the run is partial or failed beyond its findings (pages that could not be read...), else null. */
   error: string | null;
+  /** While running: seconds left at the pace so far (customers done since it started); else null. */
+  eta_seconds: number | null;
 }
 
 export interface FindingView {

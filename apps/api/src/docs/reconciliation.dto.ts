@@ -114,6 +114,14 @@ export class RunDto implements RunView {
 
   @ApiProperty({ type: String, nullable: true, description: 'Why the run is partial or failed beyond its findings', example: null })
   error: string | null;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'While running: seconds left at the pace so far (customers done since it started); null otherwise',
+    example: 540,
+  })
+  eta_seconds: number | null;
 }
 
 @ApiSchema({ name: 'ReconciliationFinding', description: 'Something that changed or is wrong; null where a field does not apply' })
@@ -203,6 +211,7 @@ export const QUEUED_RUN_EXAMPLE: RunView = {
   counts: { customers_checked: 0, balances_changed: 0, findings: 0, errors: 0 },
   totals: [],
   error: null,
+  eta_seconds: null,
 };
 
 /** The CSV export of a run with one finding, written by the code that writes the real one. */

@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark of issue #5 against real Postgres, Redis and the Celar
 // sandbox, each beside a baseline measured in the same run; prints the table and writes it
 // to bench/results/. Settings: the README's Performance section (BENCH_QUICK=1 for a short run).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runApiBenches } from './api.bench';
@@ -13,7 +14,25 @@ import { runSyncBenches } from './sync.bench';
 
 const RESULTS_DIR = join(DIST_ROOT, '..', 'bench', 'results');
 
-type SectionName = 'api-writes' | 'api-reads' | 'scale' | 'sync-throughput' | 'sync-rate-limit' | 'sync-scale-out' | 'reconciliation' | 'lookup';
+type SectionName =
+  | 'api-writes'
+  | 'api-reads'
+  | 'scale'
+  | 'sync-throughput'
+  | 'sync-rate-limit'
+  | 'sync-scale-out'
+  | 'reconciliation'
+  | 'lookup'
+  | 'budget-share'
+  | 'cases'
+  | 'webhooks';
+
+/** Benchmarks that run as their own process and print their own table (kept whole in the results). */
+const STANDALONE: { name: SectionName; file: string; title: string }[] = [
+  { name: 'budget-share', file: 'budget-share.bench.js', title: 'Sync latency during a long balance run (RECONCILE_BUDGET_SHARE)' },
+  { name: 'cases', file: 'cases.bench.js', title: 'Cases: a balance run over many customers with 1% drift opens and updates cases' },
+  { name: 'webhooks', file: 'webhooks.bench.js', title: 'Webhooks: events/s to a local receiver, and the added cost per sync' },
+];
 
 async function timed(name: string, title: string, fn: () => Promise<BenchSection | BenchSection[]>): Promise<BenchSection[]> {
   const started = Date.now();
@@ -46,6 +65,36 @@ async function reconciliationSection(ctx: BenchContext): Promise<BenchSection> {
   const mod = require(file) as { runReconciliationBench?: (ctx: BenchContext) => Promise<unknown> };
   if (typeof mod.runReconciliationBench !== 'function') return { ...base, skipped: 'runReconciliationBench() not exported' };
   return toSection(await mod.runReconciliationBench(ctx), base);
+}
+
+/** Runs a standalone benchmark's built file; its printed output is the result, its exit code the verdict. */
+async function standaloneSection(name: string, title: string, file: string): Promise<BenchSection> {
+  const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, file)], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (exitCode) => resolve({ stdout: out, code: exitCode }));
+  });
+  const output = stdout.trim();
+  return {
+    name,
+    title,
+    rows: [
+      {
+        benchmark: title,
+        unit: '',
+        ours: null,
+        baseline: null,
+        ratio: null,
+        target: 'runs to the end with the outcome it checks',
+        pass: code === 0,
+        note: output.split('\n').join(' / ').slice(0, 2000),
+      },
+    ],
+    details: { output },
+    ...(code === 0 ? {} : { error: `exited ${code}` }),
+  };
 }
 
 /** Accepts a BenchSection, a list of rows, or anything else (kept as details). */
@@ -109,6 +158,9 @@ async function main(): Promise<void> {
     if (sync.length) sections.push(...(await timed('sync', '3, 4, 6. Sync throughput, rate limit, scale-out', () => runSyncBenches(ctx, sync))));
     if (wanted('lookup')) sections.push(...(await timed('lookup', 'Upstream lookup of creates in doubt', () => runLookupBench(ctx))));
     if (wanted('reconciliation')) sections.push(...(await timed('reconciliation', 'Reconciliation', () => reconciliationSection(ctx))));
+    for (const bench of STANDALONE.filter((b) => wanted(b.name))) {
+      sections.push(...(await timed(bench.name, bench.title, () => standaloneSection(bench.name, bench.title, bench.file))));
+    }
   } finally {
     killAllChildren();
     const problems = await ctx.cleanup();

@@ -1,10 +1,9 @@
 import { DynamicModule, Global, INestApplication, INestApplicationContext, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
-import type { Redis } from 'ioredis';
 import { DestinationStream, Logger } from 'pino';
 import { AppConfig } from '@app/config';
-import { createRedis } from '@app/queue';
+import { RedisConnection, createRedis } from '@app/queue';
 import { DependencyHealthService } from './dependency-health.service';
 import { JobLogger } from './job-logger.service';
 import { createRootLogger, httpAccessLog, loggerModule } from './logging';
@@ -16,7 +15,7 @@ import { RedisHealthIndicator } from './redis.health';
 
 @Injectable()
 class ObservabilityRedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(OBSERVABILITY_REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(OBSERVABILITY_REDIS) private readonly redis: RedisConnection) {}
 
   onApplicationShutdown(): void {
     this.redis.disconnect();

@@ -20,7 +20,11 @@ export function createRedis(config: AppConfig, role: 'worker' | 'producer'): Red
   const redis: RedisConnection = config.redisClusterNodes
     ? new Cluster(config.redisClusterNodes, {
         redisOptions: { ...options, ...common },
-        enableOfflineQueue: role === 'worker',
+        // Kept on for producers too: a cluster connection passes through states with no node to
+        // send to (slot refreshes, a node re-opened after a stall), where failing every command
+        // would turn a blip into errors. Producers stay fail-fast through their own time limits
+        // (QueueProducer, the budget, probes and scrapes each give up after a few seconds).
+        enableOfflineQueue: true,
         clusterRetryStrategy: retry,
         // A master that moved (failover) is found again by a slot refresh, not by waiting on the old one.
         slotsRefreshTimeout: 2000,

@@ -1,11 +1,11 @@
 // Benchmarks 3, 4 and 6 of issue #5: the sync engine (built worker processes) against the
 // Celar sandbox (its own process): throughput beside a plain BullMQ worker, time under
 // Celar's rate limit against the bound N/R, and scale-out over 1, 2, 4 worker processes
-// with order and exactly-once checked upstream.
+// (on one Redis, and on a Redis Cluster of three masters) with order and exactly-once checked upstream.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { SandboxControl, SandboxStats } from '@app/testing';
+import { RunningRedisCluster, SandboxControl, SandboxStats, startRedisCluster } from '@app/testing';
 import { BenchContext, SANDBOX_KEY, appEnv } from './lib/bench-context';
 import { insertPendingCreates } from './lib/bench-fixtures';
 import {
@@ -85,6 +85,8 @@ interface RunOptions {
   latencyMs?: number;
   /** SYNC_CONCURRENCY of each worker (default 16). */
   concurrency?: number;
+  /** REDIS_CLUSTER_NODES of the workers (a Redis Cluster instead of REDIS_URL). */
+  redisClusterNodes?: string;
   checkOrder: boolean;
   timeoutS: number;
 }
@@ -175,6 +177,7 @@ async function runOurs(ctx: BenchContext, sandbox: Sandbox, o: RunOptions): Prom
           SYNC_CONCURRENCY: String(o.concurrency ?? 16),
           OUTBOX_POLL_MS: '200',
           LOG_LEVEL: 'warn',
+          ...(o.redisClusterNodes ? { REDIS_CLUSTER_NODES: o.redisClusterNodes } : {}),
         }),
         ctx.settings.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'customer-sync-bench-profiles')}`] : [],
       );
@@ -429,30 +432,41 @@ export async function runSyncBenches(ctx: BenchContext, which: readonly SyncSect
       const section: BenchSection = { name: 'sync-scale-out', title: '6. Sync scale-out', rows: [], details: {} };
       sections.push(section);
       try {
-        // Two series: Celar answering at once (the machine's cores bind), and Celar 100 ms away
-        // (waiting binds, so processes add throughput until the cores do). 8 jobs per process:
-        // 4 processes x (8 + 10 spare) connections stay well inside Postgres' 100.
+        // Three series: Celar answering at once (the machine's cores bind), Celar 100 ms away
+        // (waiting binds, so processes add throughput until the cores do), and Celar 100 ms away
+        // with the queues and the budget on a Redis Cluster of three masters (each queue under its
+        // own hash tag). 8 jobs per process: 4 processes x (8 + 10 spare) connections stay well
+        // inside Postgres' 100.
+        const latencyCustomers = settings.quick ? Math.min(N, 300) : Math.min(N, 1000);
         const series = [
-          { name: 'no latency', latencyMs: 0, customers: N },
-          { name: 'Celar latency 100 ms', latencyMs: 100, customers: settings.quick ? Math.min(N, 300) : Math.min(N, 1000) },
+          { name: 'no latency', latencyMs: 0, customers: N, cluster: false },
+          { name: 'Celar latency 100 ms', latencyMs: 100, customers: latencyCustomers, cluster: false },
+          { name: 'Celar latency 100 ms, Redis Cluster (3 masters)', latencyMs: 100, customers: latencyCustomers, cluster: true },
         ];
         const all: Record<string, { workers: number; run: SyncRun }[]> = {};
         for (const s of series) {
           const runs: { workers: number; run: SyncRun }[] = [];
-          for (const workers of settings.workerCounts) {
-            const run = await runOurs(ctx, sandbox, {
-              label: `out${workers}${s.latencyMs ? 'l' : ''}`,
-              customers: s.customers,
-              updates: 1,
-              workers,
-              concurrency: 8,
-              budget: noBudget,
-              rateLimit: null,
-              latencyMs: s.latencyMs,
-              checkOrder: true,
-              timeoutS,
-            });
-            runs.push({ workers, run });
+          // A cluster of our own for the series (redis-server on free ports), removed after it.
+          const cluster: RunningRedisCluster | null = s.cluster ? await startRedisCluster(3) : null;
+          try {
+            for (const workers of settings.workerCounts) {
+              const run = await runOurs(ctx, sandbox, {
+                label: `out${workers}${s.latencyMs ? 'l' : ''}${cluster ? 'c' : ''}`,
+                customers: s.customers,
+                updates: 1,
+                workers,
+                concurrency: 8,
+                budget: noBudget,
+                rateLimit: null,
+                latencyMs: s.latencyMs,
+                checkOrder: true,
+                timeoutS,
+                ...(cluster ? { redisClusterNodes: cluster.nodes } : {}),
+              });
+              runs.push({ workers, run });
+            }
+          } finally {
+            await cluster?.close();
           }
           all[s.name] = runs;
           const first = runs[0].run;

@@ -9,9 +9,10 @@ import type { App } from 'supertest/types';
 import { CelarClientModule } from '@app/celar-client';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { ReconciliationWorkerModule } from '@app/reconciliation';
+import { ReconciliationProcessor, ReconciliationScheduler, ReconciliationWorkerModule } from '@app/reconciliation';
 import { ADMIN_AUTH, createTestDatabase, deleteQueueKeys, RunningSandbox, startSandbox, testConfig, waitUntil } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
+import { workerRuns } from '../../apps/worker/src/worker-runs';
 
 // Runs go through real queues, Postgres and the sandbox on a machine other test runs share:
 // generous limits, so a busy machine slows these tests down without failing them.
@@ -109,6 +110,7 @@ export async function startReconciliationWorker(config: AppConfig): Promise<INes
     {
       module: class ReconciliationTestWorkerModule {},
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 'worker', 12), CelarClientModule.forRoot(config), ReconciliationWorkerModule],
+      providers: workerRuns([ReconciliationProcessor, ReconciliationScheduler]),
     },
     { logger: process.env.RECON_TEST_LOGS ? ['log', 'warn', 'error'] : false },
   );

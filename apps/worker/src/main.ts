@@ -1,4 +1,4 @@
-// `npm run start:worker`: the sync jobs, the outbox relay (and the reconciliation schedule).
+// `npm run start:worker`: the runs listed in worker.module.ts (relay, queue workers, schedules, webhooks).
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@app/config';
 import { enableGracefulShutdown } from '@app/observability';

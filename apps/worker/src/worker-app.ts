@@ -5,8 +5,8 @@ import { useJsonLogger } from '@app/observability';
 import { WorkerModule } from './worker.module';
 
 /**
- * The worker process, started: the outbox relay and the sync worker run, and the health
- * server listens on config.workerPort (0: an ephemeral port, see WorkerOperationsServer.port).
+ * The worker process, started: what WorkerModule lists runs, and the health server listens
+ * on config.workerPort (0: an ephemeral port, see WorkerOperationsServer.port).
  * `close()` stops taking work, lets in-flight jobs finish, then closes connections.
  */
 export async function createWorkerApp(config: AppConfig): Promise<INestApplicationContext> {

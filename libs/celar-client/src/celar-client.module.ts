@@ -1,7 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
-import { bullPrefix, createRedis } from '@app/queue';
+import { RedisConnection, bullPrefix, closeRedis, createRedis } from '@app/queue';
 import { CelarRequestBudget } from './celar-request.budget';
 import { CelarClient } from './celar.client';
 
@@ -14,7 +13,7 @@ export const REFRESH_CELAR_CLIENT = Symbol('REFRESH_CELAR_CLIENT');
 @Injectable()
 class CelarClientLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
-    @Inject(BUDGET_REDIS) private readonly redis: Redis,
+    @Inject(BUDGET_REDIS) private readonly redis: RedisConnection,
     private readonly client: CelarClient,
   ) {}
 
@@ -36,7 +35,7 @@ class CelarClientLifecycle implements OnModuleInit, OnApplicationShutdown {
   // After every beforeApplicationShutdown hook: draining workers still call Celar until then.
   async onApplicationShutdown(): Promise<void> {
     this.client.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
 
@@ -55,7 +54,7 @@ export class CelarClientModule {
         { provide: BUDGET_REDIS, useFactory: () => createRedis(config, 'producer') },
         {
           provide: CelarRequestBudget,
-          useFactory: (redis: Redis) => new CelarRequestBudget(redis, config.celar.requestsPerSecond, bullPrefix(config), config.celar.reconcileBudgetShare),
+          useFactory: (redis: RedisConnection) => new CelarRequestBudget(redis, config.celar.requestsPerSecond, bullPrefix(config), config.celar.reconcileBudgetShare),
           inject: [BUDGET_REDIS],
         },
         {

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { RedisConnection } from '@app/queue';
 
 // GCRA with reservations, shared by every process through Redis: each request takes the
 // next free slot (slots are 1000/rate ms apart), so requests leave evenly spaced rather
 // than in bursts, and a waiter sleeps exactly until its slot. Slots are handed out at most
 // MAX_AHEAD_MS ahead; a caller further back waits and asks again.
+// Every key of the budget starts with the deployment's tag `{QUEUE_PREFIX}`, so on a Redis
+// Cluster they share one slot: a script may only touch keys of one slot.
 // Returns {1, wait, slot} when a slot was reserved (send after `wait` ms; `slot` is its time on
 // Redis' clock, in ms), {0, wait} when not.
 const TAKE = `
@@ -89,8 +91,9 @@ export class CelarRequestBudget {
   private degraded = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     readonly requestsPerSecond: number,
+    /** The deployment's key tag (bullPrefix): hash-tagged, so every key below is in one slot. */
     keyPrefix: string,
     /** RECONCILE_BUDGET_SHARE (0..1). */
     readonly reconcileShare = 1,

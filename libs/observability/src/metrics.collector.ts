@@ -1,10 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { outboxBacklog } from '@app/customers';
-import { bullPrefix } from '@app/queue';
+import { RedisConnection, queuePrefix } from '@app/queue';
 import { MetricsService, QUEUE_STATES } from './metrics.service';
 import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions } from './observability.options';
 import { withTimeout } from './with-timeout';
@@ -26,11 +25,11 @@ export class MetricsCollector implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(OBSERVABILITY_OPTIONS) options: ObservabilityOptions,
-    @Inject(OBSERVABILITY_REDIS) redis: Redis,
+    @Inject(OBSERVABILITY_REDIS) redis: RedisConnection,
     @Optional() private readonly dataSource?: DataSource,
   ) {
     this.queues = (options.queues ?? []).map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(config) });
+      const queue = new Queue(name, { connection: redis, prefix: queuePrefix(config, name) });
       // Redis being down shows as dependency_up 0, not as an error event per reconnect.
       queue.on('error', () => undefined);
       return queue;

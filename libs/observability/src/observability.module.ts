@@ -1,11 +1,10 @@
 import { DynamicModule, Global, INestApplicationContext, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
-import type { Redis } from 'ioredis';
 import { DestinationStream, Logger } from 'pino';
 import { closeRedis } from '@app/common';
 import { AppConfig } from '@app/config';
-import { createRedis } from '@app/queue';
+import { RedisConnection, createRedis } from '@app/queue';
 import { DependencyHealthService } from './dependency-health.service';
 import { JobLogger } from './job-logger.service';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,7 +17,7 @@ import { RedisHealthIndicator } from './redis.health';
 
 @Injectable()
 class ObservabilityRedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(OBSERVABILITY_REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(OBSERVABILITY_REDIS) private readonly redis: RedisConnection) {}
 
   async onApplicationShutdown(): Promise<void> {
     await closeRedis(this.redis);

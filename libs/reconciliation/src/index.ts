@@ -2,7 +2,9 @@ export { ReconciliationModule, ReconciliationWorkerModule } from './reconciliati
 export { ReconciliationRunsService } from './reconciliation-runs.service';
 export { BalancesService } from './balances.service';
 export { ReconciliationProcessor } from './reconciliation.processor';
-export { ReconciliationQueue } from './reconciliation.queue';
+export { ReconciliationScheduler } from './reconciliation.scheduler';
+export { RECONCILIATION_JOBS, RECONCILIATION_QUEUE, jobIds } from './reconciliation.jobs';
+export type { ReconciliationJobName, ReconciliationJobs } from './reconciliation.jobs';
 export { csvField, findingCsvRow, findingsCsvHeader } from './findings-csv';
 export { decimalDelta, decimalEquals } from './balance-store';
 export { ReconciliationRun } from './reconciliation-run.entity';

@@ -1,19 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '@app/common';
+import { QueueProducer, QueueUnavailableError, Queues } from '@app/queue';
 import { findingCsvRow, findingsCsvHeader } from './findings-csv';
-import { QueueUnavailableError, ReconciliationQueue } from './reconciliation.queue';
 import { ReconciliationRunsRepository, RunInProgressError, toRunView } from './reconciliation-runs.repository';
+import { RECONCILIATION_JOBS, ReconciliationJobs } from './reconciliation.jobs';
 import { FindingView, RunKind, RunTrigger, RunView } from './reconciliation.types';
 
 /** Runs as operators see them: start one, list them, read one with its findings, export them. */
 @Injectable()
 export class ReconciliationRunsService {
   private readonly logger = new Logger(ReconciliationRunsService.name);
+  private readonly queue: QueueProducer<ReconciliationJobs>;
 
   constructor(
     private readonly runs: ReconciliationRunsRepository,
-    private readonly queue: ReconciliationQueue,
-  ) {}
+    queues: Queues,
+  ) {
+    this.queue = queues.producer(RECONCILIATION_JOBS);
+  }
 
   /**
    * Creates a queued run, then enqueues its start (committed first, so the job always finds
@@ -24,7 +28,7 @@ export class ReconciliationRunsService {
     try {
       const run = await this.runs.createRun(kind, trigger);
       try {
-        await this.queue.addStart(run.id);
+        await this.queue.add('start', { runId: run.id });
       } catch (error) {
         await this.runs.deleteUnstarted(run.id);
         throw error;

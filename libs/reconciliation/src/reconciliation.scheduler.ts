@@ -1,8 +1,9 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { QueueProducer, Queues } from '@app/queue';
 import { sleep } from './concurrency';
 import { WATCHDOG_EVERY_MS } from './reconciliation.constants';
-import { ReconciliationQueue } from './reconciliation.queue';
+import { RECONCILIATION_JOBS, ReconciliationJobs } from './reconciliation.jobs';
 import { RunKind } from './reconciliation.types';
 
 const SCHEDULER_IDS: Record<RunKind, string> = { balances: 'reconcile-balances', records: 'reconcile-records' };
@@ -13,10 +14,12 @@ const REAPPLY_EVERY_MS = 30_000;
 /**
  * BullMQ job schedulers: a run of each kind every BALANCE_RECONCILE_EVERY / RECORD_RECONCILE_EVERY
  * (`off` removes it), and the watchdog. Upserting is idempotent, so every worker process does it.
+ * Started and stopped by the worker process (apps/worker).
  */
 @Injectable()
-export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ReconciliationScheduler {
   private readonly logger = new Logger(ReconciliationScheduler.name);
+  private readonly queue: QueueProducer<ReconciliationJobs>;
   private stopped = false;
   private setup?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -24,10 +27,14 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeAp
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly queue: ReconciliationQueue,
-  ) {}
+    queues: Queues,
+  ) {
+    this.queue = queues.producer(RECONCILIATION_JOBS);
+  }
 
-  onApplicationBootstrap(): void {
+  start(): void {
+    if (this.timer) return;
+    this.stopped = false;
     // In the background: a Redis that is down at start must not hold the worker's start.
     this.setup = this.schedule();
     // Upserting keeps a scheduler's next time when its interval is unchanged: this never shifts a schedule.
@@ -37,9 +44,10 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeAp
     this.timer.unref();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.setup;
   }
 
@@ -48,11 +56,7 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeAp
       try {
         await this.apply('balances', this.config.balanceReconcileEveryMs);
         await this.apply('records', this.config.recordReconcileEveryMs);
-        await this.queue.queue.upsertJobScheduler(WATCHDOG_ID, { every: WATCHDOG_EVERY_MS }, {
-          name: 'watchdog',
-          data: {},
-          opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } },
-        });
+        await this.queue.schedule(WATCHDOG_ID, WATCHDOG_EVERY_MS, 'watchdog', {});
         if (!this.announced) {
           this.announced = true;
           const every = (ms: number | null) => (ms === null ? 'off' : `every ${Math.round(ms / 1000)} s`);
@@ -68,14 +72,7 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeAp
 
   private async apply(kind: RunKind, everyMs: number | null): Promise<void> {
     const id = SCHEDULER_IDS[kind];
-    if (everyMs === null) {
-      await this.queue.queue.removeJobScheduler(id);
-      return;
-    }
-    await this.queue.queue.upsertJobScheduler(
-      id,
-      { every: everyMs },
-      { name: 'scheduled', data: { kind }, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
-    );
+    if (everyMs === null) await this.queue.unschedule(id);
+    else await this.queue.schedule(id, everyMs, 'scheduled', { kind });
   }
 }

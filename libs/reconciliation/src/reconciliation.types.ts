@@ -1,4 +1,4 @@
-// The shapes the API and the CLI rely on (shared/API.md), and the job catalogue of the 'reconciliation' queue.
+// The shapes the API and the CLI rely on (shared/API.md). The queue's jobs are in reconciliation.jobs.ts.
 
 export const RUN_KINDS = ['balances', 'records'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -86,24 +86,3 @@ export interface NewFinding {
   currency?: string | null;
   message: string;
 }
-
-export const RECONCILIATION_QUEUE = 'reconciliation';
-
-/** Every job of the queue, by name: producers and the processor share these payloads. */
-export interface ReconciliationJobs {
-  /** Plans a run's chunks (idempotent) and enqueues the pending ones. */
-  start: { runId: string };
-  /** One chunk of a run: a key range of customers, a page of Celar's list, or customers to confirm. */
-  chunk: { runId: string; chunkNo: number };
-  /** Made by a job scheduler: starts a run of that kind unless one is active. */
-  scheduled: { kind: RunKind };
-  /** Periodic: re-enqueues work a lost job left behind, closes runs whose chunks are all finished. */
-  watchdog: Record<string, never>;
-}
-export type ReconciliationJobName = keyof ReconciliationJobs;
-
-/** Fixed job ids, so adding a job twice is a no-op while it exists (BullMQ refuses ':' in custom ids). */
-export const jobIds = {
-  start: (runId: string) => `run-${runId}-start`,
-  chunk: (runId: string, chunkNo: number) => `run-${runId}-chunk-${chunkNo}`,
-};

@@ -1,15 +1,13 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
-import { DelayedError, Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DelayedError, Worker } from 'bullmq';
 import { CelarApiError } from '@app/celar-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { JobLogger } from '@app/observability';
-import { bullPrefix, createRedis } from '@app/queue';
+import { JobOf, QueueProducer, QueueWorker, Queues } from '@app/queue';
 import { CustomerSyncService, DrainOutcome } from './customer-sync.service';
 import { syncBackoffDelay } from './sync-backoff';
 import { RetryLaterError } from './sync-retry';
-import { SYNC_QUEUE, SyncJobData, SyncJobName } from './sync.jobs';
-import { SyncQueue } from './sync.queue';
+import { SYNC_JOBS, SYNC_QUEUE, SyncJobs } from './sync.jobs';
 
 /** A job whose customer another drain holds comes back after this, doubling each time it finds it busy again. */
 const BUSY_DELAY_MS = 200;
@@ -17,32 +15,28 @@ const MAX_BUSY_DELAY_MS = 5000;
 /** A `Retry-After: 0` still pauses the queue a moment. */
 const MIN_RATE_LIMIT_MS = 100;
 
+type SyncJob = JobOf<SyncJobs, 'sync-operation'>;
+
 /**
- * Runs the sync jobs. Thin: parses the job, asks CustomerSyncService to drain the customer,
- * and maps the outcome to BullMQ (retry with backoff, rate limit, delay while busy).
+ * The sync queue's worker. Thin: parses the job, asks CustomerSyncService to drain the
+ * customer, and maps the outcome to BullMQ (retry with backoff, rate limit, delay while busy).
+ * Started and stopped by the worker process (apps/worker).
  */
 @Injectable()
-export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class CustomerSyncProcessor {
   private readonly logger = new Logger(CustomerSyncProcessor.name);
-  private worker?: Worker<SyncJobData, void, SyncJobName>;
-  private connection?: Redis;
+  private readonly producer: QueueProducer<SyncJobs>;
+  private worker?: QueueWorker;
   private lastAlertAt = 0;
   private lastErrorLogAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sync: CustomerSyncService,
-    private readonly syncQueue: SyncQueue,
+    private readonly queues: Queues,
     @Optional() private readonly jobLogger?: JobLogger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.start();
-  }
-
-  /** Waits for in-flight jobs to finish, then stops. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.stop();
+  ) {
+    this.producer = queues.producer(SYNC_JOBS);
   }
 
   start(): void {
@@ -52,46 +46,47 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
     // A short lock lets a crashed worker's jobs be taken over quickly: the customer's
     // lease and settle fence in Postgres, not the job lock, keep two drains apart.
     const lockDuration = Math.min(Math.max(celar.timeoutMs * 3, 5000), 30_000);
-    this.connection = createRedis(this.config, 'worker');
-    this.worker = new Worker<SyncJobData, void, SyncJobName>(SYNC_QUEUE, (job, token) => this.process(job, token), {
-      connection: this.connection,
-      prefix: bullPrefix(this.config),
-      concurrency: sync.concurrency,
-      lockDuration,
-      stalledInterval: lockDuration,
-      maxStalledCount: 3,
-      // A limiter must be set for a queue-wide rate limit (our reaction to 429) to apply;
-      // its own ceiling is never reached: the request budget paces Celar calls.
-      limiter: { max: 1_000_000, duration: 1000 },
-      settings: {
-        // A drain that left its operation pending says when it may go again (settle time, and the
-        // backoff of the operation's own attempts, kept in Postgres); other failures back off here.
-        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
-          error instanceof RetryLaterError ? Math.max(error.notBeforeMs, 1) : syncBackoffDelay(attemptsMade, sync, error),
+    this.worker = this.queues.startWorker(
+      SYNC_JOBS,
+      { 'sync-operation': (job, token) => this.process(job, token) },
+      {
+        concurrency: sync.concurrency,
+        lockDuration,
+        stalledInterval: lockDuration,
+        maxStalledCount: 3,
+        // A limiter must be set for a queue-wide rate limit (our reaction to 429) to apply;
+        // its own ceiling is never reached: the request budget paces Celar calls.
+        limiter: { max: 1_000_000, duration: 1000 },
+        settings: {
+          // A drain that left its operation pending says when it may go again (settle time, and the
+          // backoff of the operation's own attempts, kept in Postgres); other failures back off here.
+          backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+            error instanceof RetryLaterError ? Math.max(error.notBeforeMs, 1) : syncBackoffDelay(attemptsMade, sync, error),
+        },
+        onError: (error) => this.logThrottled(`sync worker: ${error.message}`),
+        onFailed: (job, error) => {
+          if (job.attemptsMade >= (job.opts.attempts ?? 1) && !(error instanceof DelayedError)) {
+            // Codes only: Celar's message could echo a customer's details.
+            const cause = error instanceof RetryLaterError ? error.cause : error;
+            const reason = cause instanceof CelarApiError ? cause.code : cause.name;
+            this.logger.warn(`op ${job.data.operationId}: out of attempts (${reason}); stays pending, the relay re-enqueues it`);
+          }
+        },
       },
-    });
-    this.worker.on('error', (error) => this.logThrottled(`sync worker: ${error.message}`));
-    this.worker.on('failed', (job, error) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1) && !(error instanceof DelayedError)) {
-        // Codes only: Celar's message could echo a customer's details.
-        const cause = error instanceof RetryLaterError ? error.cause : error;
-        const reason = cause instanceof CelarApiError ? cause.code : cause.name;
-        this.logger.warn(`op ${job.data.operationId}: out of attempts (${reason}); stays pending, the relay re-enqueues it`);
-      }
-    });
+    );
   }
 
+  /** Takes no new job and waits for the jobs in hand to finish. */
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;
     this.sync.requestStop();
     await worker.close();
-    await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 
   /** One log line per job, with the request id of the API call that caused it. */
-  private async process(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<void> {
+  private async process(job: SyncJob, token?: string): Promise<void> {
     const { operationId, customerId, requestId } = job.data;
     const run = () => this.processJob(job, token);
     if (!this.jobLogger) {
@@ -109,7 +104,7 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
     await this.jobLogger.run(fields, run, (outcome) => ({ outcome }));
   }
 
-  private async processJob(job: Job<SyncJobData, void, SyncJobName>, token?: string): Promise<DrainOutcome['kind']> {
+  private async processJob(job: SyncJob, token?: string): Promise<DrainOutcome['kind']> {
     const { operationId, customerId } = job.data;
     try {
       const outcome = await this.sync.drain(customerId, operationId, { mayWait: !job.data.waited });
@@ -128,7 +123,7 @@ export class CustomerSyncProcessor implements OnApplicationBootstrap, BeforeAppl
       if (!(cause instanceof CelarApiError)) throw error;
       if (cause.kind === 'RATE_LIMITED') {
         // Celar said slow down: the whole queue waits Retry-After; no attempt is used.
-        await this.syncQueue.queue.rateLimit(Math.max(cause.retryAfterMs ?? 1000, MIN_RATE_LIMIT_MS));
+        await this.producer.rateLimit(Math.max(cause.retryAfterMs ?? 1000, MIN_RATE_LIMIT_MS));
         throw Worker.RateLimitError();
       }
       if (cause.kind === 'UNAUTHORIZED') this.alertUnauthorized(cause);

@@ -1,9 +1,9 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ClaimedOperation, CustomerOperationsRepository, OUTBOX_CHANNEL } from '@app/customers';
-import { SYNC_JOB_OPTIONS, syncJobId } from './sync.jobs';
-import { SyncQueue } from './sync.queue';
+import { QueueProducer, Queues } from '@app/queue';
+import { SYNC_JOBS, SyncJobs } from './sync.jobs';
 
 const BATCH = 500;
 
@@ -12,11 +12,13 @@ const BATCH = 500;
  * LISTEN/NOTIFY at each commit, and polls as a fallback. Each pass claims rows with
  * FOR UPDATE SKIP LOCKED, adds their jobs, marks them enqueued and commits: a crash or a
  * Redis failure in between leaves them pending for the next pass, and adding a job id that
- * exists is a no-op, so several relays (one per worker process) can run at once.
+ * exists is a no-op, so several relays (one per worker process) can run at once. Started
+ * and stopped by the worker process (apps/worker).
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
+  private readonly producer: QueueProducer<SyncJobs>;
   private listener?: Client;
   private running?: Promise<void>;
   private stopped = false;
@@ -28,15 +30,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: CustomerOperationsRepository,
-    private readonly syncQueue: SyncQueue,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.stop();
+    queues: Queues,
+  ) {
+    this.producer = queues.producer(SYNC_JOBS);
   }
 
   start(): void {
@@ -69,18 +65,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async enqueue(claimed: ClaimedOperation[]): Promise<void> {
-    const queue = this.syncQueue.queue;
     // An operation put back in line (admin re-sync, or a job that ran out of attempts) may
-    // still have its finished job in Redis, which would turn the add into a no-op: drop it.
-    const states = await Promise.all(claimed.map((op) => queue.getJobState(syncJobId(op.id))));
-    const finished = claimed.filter((_, i) => states[i] === 'completed' || states[i] === 'failed');
-    await Promise.all(finished.map((op) => queue.remove(syncJobId(op.id))));
-    await queue.addBulk(
-      claimed.map((op) => ({
-        name: 'sync-operation' as const,
-        data: { operationId: op.id, customerId: op.customerId, requestId: op.requestId ?? null },
-        opts: { ...SYNC_JOB_OPTIONS, jobId: syncJobId(op.id) },
-      })),
+    // still have its finished job in Redis, which would turn the add into a no-op: it is replaced.
+    await this.producer.addBulk(
+      'sync-operation',
+      claimed.map((op) => ({ operationId: op.id, customerId: op.customerId, requestId: op.requestId ?? null })),
+      { replaceFinished: true },
     );
   }
 

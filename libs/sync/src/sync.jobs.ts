@@ -1,7 +1,8 @@
 import { JobsOptions } from 'bullmq';
+import { defineQueue } from '@app/queue';
 
-// The job catalogue: producers (the relay) and the processor share names and payloads,
-// so a payload change breaks the build rather than a running queue.
+// The job catalogue of the sync queue: the relay (producer) and the processor share names,
+// payloads, ids and options, so a payload change breaks the build rather than a running queue.
 
 export const SYNC_QUEUE = 'customer-sync';
 
@@ -40,3 +41,7 @@ export const SYNC_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 86_400, count: 5000 },
 };
+
+export const SYNC_JOBS = defineQueue<SyncJobs>(SYNC_QUEUE, {
+  'sync-operation': { options: SYNC_JOB_OPTIONS, id: (data) => syncJobId(data.operationId) },
+});

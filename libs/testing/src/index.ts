@@ -24,3 +24,5 @@ export type {
 } from './sandbox';
 export { startWebhookReceiver } from './webhook-receiver';
 export type { WebhookReceiver, ReceivedWebhook, ReceiverFaults } from './webhook-receiver';
+export { startRedisCluster } from './redis-cluster';
+export type { RunningRedisCluster } from './redis-cluster';

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { OBSERVABILITY_REDIS } from '@app/observability';
-import { bullPrefix } from '@app/queue';
+import { OBSERVABILITY_REDIS, withTimeout } from '@app/observability';
+import { RedisConnection, bullPrefix } from '@app/queue';
 
 /** `?refresh=true` calls one API key may make per window: a few, so no key can spend the shared Celar budget. */
 export const REFRESHES_PER_WINDOW = 6;
 const WINDOW_MS = 60_000;
+/** A Redis that does not answer by then counts as down. */
+const REDIS_WAIT_MS = 2000;
 
 // Counts one call in the key's current window; answers the count and the ms left in the window.
 const COUNT = `
@@ -27,7 +28,7 @@ export class RefreshAllowance {
   private readonly prefix: string;
 
   constructor(
-    @Inject(OBSERVABILITY_REDIS) private readonly redis: Redis,
+    @Inject(OBSERVABILITY_REDIS) private readonly redis: RedisConnection,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.prefix = `${bullPrefix(config)}:balance-refresh`;
@@ -35,7 +36,7 @@ export class RefreshAllowance {
 
   async take(apiKeyHash: string): Promise<RefreshVerdict> {
     try {
-      const [count, ttlMs] = (await this.redis.eval(COUNT, 1, `${this.prefix}:${apiKeyHash}`, WINDOW_MS)) as [number, number];
+      const [count, ttlMs] = (await withTimeout(this.redis.eval(COUNT, 1, `${this.prefix}:${apiKeyHash}`, WINDOW_MS), REDIS_WAIT_MS, 'redis')) as [number, number];
       if (count <= REFRESHES_PER_WINDOW) return { allowed: true };
       return { allowed: false, retryAfterS: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : WINDOW_MS) / 1000)) };
     } catch (error) {

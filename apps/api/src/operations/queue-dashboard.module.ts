@@ -3,10 +3,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { BullBoardInstance, BullBoardModule, BullBoardModuleOptions, InjectBullBoard } from '@bull-board/nestjs';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { OBSERVABILITY_REDIS } from '@app/observability';
-import { bullPrefix } from '@app/queue';
+import { RedisConnection, queuePrefix } from '@app/queue';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
 import { SYNC_QUEUE } from '@app/sync';
 
@@ -25,10 +24,10 @@ class DashboardQueues implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectBullBoard() private readonly board: BullBoardInstance,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(OBSERVABILITY_REDIS) redis: Redis,
+    @Inject(OBSERVABILITY_REDIS) redis: RedisConnection,
   ) {
     this.queues = DASHBOARD_QUEUES.map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: bullPrefix(config) });
+      const queue = new Queue(name, { connection: redis, prefix: queuePrefix(config, name) });
       queue.on('error', () => undefined);
       return queue;
     });

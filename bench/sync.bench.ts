@@ -396,17 +396,18 @@ export async function runSyncBenches(ctx: BenchContext, which: readonly SyncSect
           };
           const who = `${sc.workers} worker${sc.workers > 1 ? 's' : ''}`;
           if (!sc.budgetBinds) {
-            const ratio = bound / run.seconds;
+            // The honest bound: creates go in bulks of up to 100, so N customers need N/100 calls at R a second.
+            const ratio = bulkBound / run.seconds;
             section.rows.push({
-              benchmark: `sync ${sc.customers} creates, Celar limit ${sc.limit} req/s, ${who}: time vs bound N/R`,
+              benchmark: `sync ${sc.customers} creates, Celar limit ${sc.limit} req/s, ${who}: time vs bound N/(100·R)`,
               unit: 's',
               ours: run.seconds,
-              baseline: round(bound, 2),
+              baseline: round(bulkBound, 2),
               ratio: round(ratio, 3),
-              target: `>= ${BUDGET_TARGET.toFixed(2)} (bound / time), <= ${(MAX_429_SHARE * 100).toFixed(0)}% 429`,
-              pass: ratio >= BUDGET_TARGET && share429 <= MAX_429_SHARE && correct(run),
-              extra,
-              note: `baseline column = N/R (one call per customer); ratio > 1: bulk calls beat it${problems(run) ? `; ${problems(run)}` : ''}`,
+              target: `reported (bound / time); <= ${(MAX_429_SHARE * 100).toFixed(0)}% 429, exactly once`,
+              pass: share429 <= MAX_429_SHARE && correct(run),
+              extra: { ...extra, 'one call each N/R (s)': round(bound, 2) },
+              note: `baseline column = N/(100·R), bulks of 100; what keeps us above it is forming bulks (drains take the creates pending at that moment) and each call's own latency, not the budget${problems(run) ? `; ${problems(run)}` : ''}`,
             });
           } else {
             section.rows.push({

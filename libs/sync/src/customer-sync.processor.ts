@@ -61,7 +61,11 @@ export class CustomerSyncProcessor {
           // A drain that left its operation pending says when it may go again (settle time, and the
           // backoff of the operation's own attempts, kept in Postgres); other failures back off here.
           backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
-            error instanceof RetryLaterError ? Math.max(error.notBeforeMs, 1) : syncBackoffDelay(attemptsMade, sync, error),
+            // The later of what the drain asks (settle time, the operation's own attempts) and this
+            // job's own backoff, so a wait grows even when no request left (a failed lookup).
+            error instanceof RetryLaterError
+              ? Math.max(error.notBeforeMs, syncBackoffDelay(attemptsMade, sync, error.cause), 1)
+              : syncBackoffDelay(attemptsMade, sync, error),
         },
         onError: (error) => this.logThrottled(`sync worker: ${error.message}`),
         onFailed: (job, error) => {

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import got, { Got, RequestError } from 'got';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -27,7 +27,7 @@ interface Lane {
  * finished attempt, and by polling (retries come due).
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebhookDispatcher implements OnApplicationBootstrap {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly http: Got;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -56,13 +56,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
+  /** Only wires the backlog gauge: apps/worker starts and stops the dispatcher with its other runs. */
   onApplicationBootstrap(): void {
     this.metrics.webhookBacklogSource = () => this.repository.backlog();
-    this.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.stop();
   }
 
   start(): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Client } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ClaimedOperation, CustomerOperationsRepository, OUTBOX_CHANNEL } from '@app/customers';
+import { NotificationListener } from '@app/database';
 import { QueueProducer, Queues } from '@app/queue';
 import { SYNC_JOBS, SyncJobs } from './sync.jobs';
 
@@ -19,13 +19,10 @@ const BATCH = 500;
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly producer: QueueProducer<SyncJobs>;
-  private listener?: Client;
+  private readonly wakeup: NotificationListener;
   private running?: Promise<void>;
   private stopped = false;
-  private wakeRequested = false;
-  private wake?: () => void;
   private failing = false;
-  private listenRetry?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,30 +30,26 @@ export class OutboxRelay {
     queues: Queues,
   ) {
     this.producer = queues.producer(SYNC_JOBS);
+    this.wakeup = new NotificationListener(config.databaseUrl, OUTBOX_CHANNEL, 'customer-sync-relay');
   }
 
   start(): void {
     if (this.running) return;
     this.stopped = false;
-    void this.listen();
+    this.wakeup.start();
     this.running = this.loop();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.listenRetry);
-    this.notify();
+    await this.wakeup.stop();
     await this.running;
     this.running = undefined;
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
   }
 
   /** Asks for a pass now (a NOTIFY arrived, or a caller knows there is work). */
   notify(): void {
-    this.wakeRequested = true;
-    this.wake?.();
+    this.wakeup.notify();
   }
 
   /** One pass: claims, enqueues and marks up to one batch. Returns how many were enqueued. */
@@ -76,7 +69,7 @@ export class OutboxRelay {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.wakeRequested = false;
+      this.wakeup.clear();
       let enqueued = 0;
       try {
         enqueued = await this.relayOnce();
@@ -90,48 +83,8 @@ export class OutboxRelay {
       if (this.stopped) break;
       // A full batch means more is waiting; otherwise sleep until notified or the poll interval.
       if (enqueued === BATCH && !this.failing) continue;
-      if (this.wakeRequested && !this.failing) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.config.sync.pollMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
-      this.wake = undefined;
+      if (this.wakeup.pending && !this.failing) continue;
+      await this.wakeup.sleep(this.config.sync.pollMs);
     }
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'customer-sync-relay' });
-    client.on('notification', () => this.notify());
-    client.on('error', () => this.relisten(client));
-    client.on('end', () => this.relisten(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      this.listener = client;
-      if (this.stopped) await client.end();
-      // Anything committed while we were not listening is caught by this pass.
-      else this.notify();
-    } catch {
-      this.relisten(client);
-    }
-  }
-
-  /** The LISTEN connection dropped: polling carries on meanwhile; listen again shortly. */
-  private relisten(client: Client): void {
-    if (this.listener === client) this.listener = undefined;
-    client.removeAllListeners('end');
-    client.removeAllListeners('error');
-    client.on('error', () => undefined);
-    client.end().catch(() => undefined);
-    if (this.stopped || this.listenRetry) return;
-    this.listenRetry = setTimeout(() => {
-      this.listenRetry = undefined;
-      void this.listen();
-    }, 1000);
   }
 }

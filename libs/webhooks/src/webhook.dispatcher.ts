@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import got, { Got, RequestError } from 'got';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Client } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { NotificationListener } from '@app/database';
 import { MetricsService } from '@app/observability';
 import { WebhookPayload } from './webhook-event-types';
 import { WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
@@ -33,12 +33,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   private readonly lanes = new Map<string, Lane>();
   private readonly inFlight = new Set<Promise<void>>();
-  private listener?: Client;
-  private listenRetry?: NodeJS.Timeout;
+  private readonly wakeup: NotificationListener;
   private running?: Promise<void>;
   private stopped = false;
-  private wakeRequested = false;
-  private wake?: () => void;
   private failing = false;
 
   constructor(
@@ -54,6 +51,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
       agent: this.agents,
       headers: { 'user-agent': 'customer-sync-webhooks/1' },
     });
+    this.wakeup = new NotificationListener(config.databaseUrl, WEBHOOK_EVENTS_CHANNEL, 'customer-sync-webhooks');
   }
 
   /** Only wires the backlog gauge: apps/worker starts and stops the dispatcher with its other runs. */
@@ -64,28 +62,23 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
   start(): void {
     if (this.running) return;
     this.stopped = false;
-    void this.listen();
+    this.wakeup.start();
     this.running = this.loop();
   }
 
   /** Stops claiming; attempts in flight finish and are recorded (or their leases expire). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.listenRetry);
-    this.notify();
+    await this.wakeup.stop();
     await this.running;
     this.running = undefined;
     await Promise.allSettled([...this.inFlight]);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
 
   notify(): void {
-    this.wakeRequested = true;
-    this.wake?.();
+    this.wakeup.notify();
   }
 
   /** One pass: refreshes the lanes and claims due deliveries for every lane with room. Returns how many started. */
@@ -176,7 +169,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.wakeRequested = false;
+      this.wakeup.clear();
       try {
         await this.dispatchOnce();
         if (this.failing) this.logger.log('webhook dispatcher is reading Postgres again');
@@ -186,46 +179,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
         this.failing = true;
       }
       if (this.stopped) break;
-      if (this.wakeRequested && !this.failing) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.config.sync.pollMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
-      this.wake = undefined;
+      if (this.wakeup.pending && !this.failing) continue;
+      await this.wakeup.sleep(this.config.sync.pollMs);
     }
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'customer-sync-webhooks' });
-    client.on('notification', () => this.notify());
-    client.on('error', () => this.relisten(client));
-    client.on('end', () => this.relisten(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${WEBHOOK_EVENTS_CHANNEL}`);
-      this.listener = client;
-      if (this.stopped) await client.end();
-      else this.notify();
-    } catch {
-      this.relisten(client);
-    }
-  }
-
-  private relisten(client: Client): void {
-    if (this.listener === client) this.listener = undefined;
-    client.removeAllListeners('end');
-    client.removeAllListeners('error');
-    client.on('error', () => undefined);
-    client.end().catch(() => undefined);
-    if (this.stopped || this.listenRetry) return;
-    this.listenRetry = setTimeout(() => {
-      this.listenRetry = undefined;
-      void this.listen();
-    }, 1000);
   }
 }

@@ -311,8 +311,9 @@ export class CustomerOperationsRepository {
         throw new LeaseLostError(missing);
       }
       await sql.rows(
-        `UPDATE customers SET settle_until = now() + make_interval(secs => $2::double precision / 1000),
-                lease_until = greatest(lease_until, now() + make_interval(secs => $2::double precision / 1000))
+        // clock_timestamp(), not now() (the transaction's start): the fence counts from as late as can be.
+        `UPDATE customers SET settle_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
+                lease_until = greatest(lease_until, clock_timestamp() + make_interval(secs => $2::double precision / 1000))
           WHERE id = ANY($1::uuid[])`,
         [held.map((row) => row.id), fenceMs],
       );
@@ -336,19 +337,10 @@ export class CustomerOperationsRepository {
       );
       await sql.rows(
         `UPDATE customers SET settle_until = CASE WHEN $2::float8 IS NULL THEN NULL
-                ELSE now() + make_interval(secs => $2::float8 / 1000) END
+                ELSE clock_timestamp() + make_interval(secs => $2::float8 / 1000) END
           WHERE id = ANY($1::uuid[])`,
         [customers, settleMs],
       );
-    });
-  }
-
-  /** Celar answered a look-back (a read or a scan) showing these operations did not act: no longer in doubt. */
-  async clearDoubt(token: string, operationIds: string[]): Promise<void> {
-    if (operationIds.length === 0) return;
-    await inTransaction(this.dataSource, async (sql) => {
-      await this.lockHeld(sql, token, operationIds);
-      await sql.rows(`UPDATE customer_operations SET in_doubt = false WHERE id = ANY($1::bigint[])`, [operationIds]);
     });
   }
 

@@ -42,7 +42,7 @@ interface PendingCreate {
 /**
  * Sends creates that are pending together, for different customers, as bulk calls.
  *
- * The drain whose customer's next operation is a create also leases up to 99 other customers
+ * The drain whose customer's next operation is a create also leases other customers (up to 99 kept)
  * whose next operation is a settled pending create, and sends them in one POST /customers.
  * Every rule of a single create holds for each item: the attempt and its settle fence are
  * recorded before the request leaves; creates in doubt are looked for upstream first (one lookup
@@ -80,7 +80,8 @@ export class CreateBatchService {
       if (error) throw retryLater(error, leader.attempt, this.retrySettings());
       return settled.get(op.id) ?? 'stopped';
     } finally {
-      await this.repository.releaseLeases(token, peers.map((peer) => peer.customerId));
+      // A failed release must not hide the outcome: the leases run out by themselves.
+      await this.repository.releaseLeases(token, peers.map((peer) => peer.customerId)).catch(() => undefined);
     }
   }
 
@@ -136,7 +137,13 @@ export class CreateBatchService {
         continue;
       }
       if ((error.kind === 'REJECTED' || error.kind === 'CONFLICT') && group.length > 1) {
-        requests.push(...(await this.splitRefused(token, group, error)));
+        try {
+          requests.push(...(await this.splitRefused(token, group, error, settled, options.keepAlive)));
+        } catch (lookupError) {
+          if (!(lookupError instanceof CelarApiError)) throw lookupError;
+          // The look for a partial bulk failed: its items stay in doubt, nothing more is sent now.
+          for (const item of group) if (!settled.has(item.op.id)) errors.set(item.op.id, lookupError);
+        }
       } else if (error.kind === 'REJECTED' || error.kind === 'CONFLICT' || error.kind === 'NOT_FOUND') {
         await this.refuse(token, group[0], error);
         settled.set(group[0].op.id, 'failed');
@@ -218,21 +225,32 @@ export class CreateBatchService {
   }
 
   /**
-   * Celar refused a bulk. Items its error names go alone; the others together again. A bulk
-   * refused with 409 created nothing (the contract); after another refusal Celar may have created
-   * the items it did not name (a partial bulk), so those are looked for before being sent again.
-   * With no item named, every item goes alone.
+   * Celar refused a bulk. A bulk refused with 409 created nothing (the contract). After another
+   * refusal Celar may have created some items (a partial bulk): every item is looked for at once,
+   * in one lookup, before any goes again; Celar's index hints only decide the grouping. Items its
+   * error names go alone, the others together again; with no item named, every item goes alone.
    */
-  private async splitRefused(token: string, group: PendingCreate[], error: CelarApiError): Promise<PendingCreate[][]> {
+  private async splitRefused(
+    token: string,
+    group: PendingCreate[],
+    error: CelarApiError,
+    settled: Map<string, 'applied' | 'failed'>,
+    keepAlive: () => void,
+  ): Promise<PendingCreate[][]> {
     const named = new Set(error.itemIndexes ?? []);
     const hinted = named.size > 0 && named.size < group.length && [...named].every((i) => i < group.length);
-    const alone = hinted ? group.filter((_, i) => named.has(i)) : group;
-    const rest = hinted ? group.filter((_, i) => !named.has(i)) : [];
-    const maybeCreated = (item: PendingCreate) => error.kind !== 'CONFLICT' && !(hinted && alone.includes(item));
-    const outcomes = group.map((item) => this.outcome(item, error, maybeCreated(item), alone.includes(item)));
+    const isNamed = new Set(hinted ? group.filter((_, i) => named.has(i)) : group);
+    const maybeCreated = error.kind !== 'CONFLICT';
     // Celar answered: nothing of this request acts later, so no settle wait.
-    await this.repository.recordAttempts(token, outcomes, null);
-    for (const item of group) item.inDoubt = maybeCreated(item);
+    await this.repository.recordAttempts(
+      token,
+      group.map((item) => this.outcome(item, error, maybeCreated, isNamed.has(item))),
+      null,
+    );
+    for (const item of group) item.inDoubt = maybeCreated;
+    const left = maybeCreated ? await this.adoptCreatedEarlier(token, group, settled, keepAlive) : group;
+    const alone = left.filter((item) => isNamed.has(item));
+    const rest = left.filter((item) => !isNamed.has(item));
     const again = rest.length > 0 ? `, ${rest.length} together again` : '';
     this.logger.log(`Celar refused a bulk of ${group.length} creates (${error.code}): ${alone.length} sent alone${again}`);
     return [...(rest.length > 0 ? [rest] : []), ...alone.map((item) => [item])];

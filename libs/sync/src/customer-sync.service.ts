@@ -4,7 +4,7 @@ import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerPatch, withCela
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { CustomerOperationsRepository, DrainCustomer, LeaseLostError, SyncOperation } from '@app/customers';
 import { MetricsService } from '@app/observability';
-import { CreateBatchService, fenceMs, leaseMs } from './create-batch.service';
+import { bulkIdempotencyKey, CreateBatchService, fenceMs, leaseMs } from './create-batch.service';
 import { isPermanent, operationError, retryOutcome, upstreamRecord } from './operation-attempts';
 import { mustSettle, retryLater } from './sync-retry';
 
@@ -168,8 +168,8 @@ export class CustomerSyncService {
     const attemptedBefore = first.attempts > 0;
     let attempt = first.attempts + 1;
     const options = {
-      // Merged updates go under the last one's key: a longer merge is a different request.
-      idempotencyKey: batch[batch.length - 1].idempotencyKey,
+      // A merge goes under a key derived from its updates' keys: another merge is another request.
+      idempotencyKey: bulkIdempotencyKey(batch.map((op) => op.idempotencyKey)),
       beforeSend: async () => {
         const started = await this.repository.startAttempts(token, ids, fenceMs(this.config));
         attempt = started.get(first.id)?.attempts ?? attempt;

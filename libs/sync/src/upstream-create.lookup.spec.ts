@@ -9,7 +9,7 @@ describe('findCreatedUpstream', () => {
   let server: http.Server;
   let client: CelarClient;
   let customers: CelarCustomer[] = [];
-  let listing: { cap: number; total: boolean; filter: boolean; samePage?: boolean; status?: number; shuffle?: boolean } = {
+  let listing: { cap: number; total: boolean; filter: boolean; samePage?: boolean; status?: number; shuffle?: boolean; exact?: boolean } = {
     cap: 100,
     total: true,
     filter: true,
@@ -26,7 +26,7 @@ describe('findCreatedUpstream', () => {
         return;
       }
       const email = url.searchParams.get('email');
-      const all = [...(email && listing.filter ? customers.filter((c) => c.email.toLowerCase() === email.toLowerCase()) : customers)];
+      const all = [...(email && listing.filter ? customers.filter((c) => (listing.exact ? c.email === email : c.email.toLowerCase() === email.toLowerCase())) : customers)];
       if (listing.shuffle) all.sort(() => Math.random() - 0.5);
       const offset = listing.samePage ? 0 : Number(url.searchParams.get('offset'));
       const page = all.slice(offset, offset + Math.min(Number(url.searchParams.get('limit')), listing.cap));
@@ -74,8 +74,9 @@ describe('findCreatedUpstream', () => {
     listing = { cap: 7, total: false, filter: false };
     const found = await findCreatedUpstream(client, [wanted(3), wanted(249), wanted(999)], { linked: none });
     expect(found.map((c) => c?.id ?? null)).toEqual([upstream(3).id, upstream(249).id, null]);
-    // It noticed the ignored filter, then read every page up to the empty one: ceil(250 / 7) + 1.
-    expect(calls.filter((q) => !q.includes('email='))).toHaveLength(37);
+    // It noticed the ignored filter, then read every page up to the empty one, ceil(250 / 7) + 1,
+    // twice: with no total, only a second pass that finds nothing new shows the first saw everyone.
+    expect(calls.filter((q) => !q.includes('email='))).toHaveLength(2 * 37);
   });
 
   it('uses an honoured email filter: one short scan per email', async () => {
@@ -110,6 +111,24 @@ describe('findCreatedUpstream', () => {
     if (found instanceof CelarApiError) expect(found.code).toBe('lookup_incomplete');
     else expect((found as (CelarCustomer | null)[])[0]?.id).toBe(upstream(29).id);
     expect(calls.length).toBeGreaterThan(4);
+  });
+
+  it('sends the email as created, and asks again in lower case when Celar answers nothing', async () => {
+    // A Celar that stored the email lower-cased and filters on the exact text.
+    customers.push(upstream(400, { email: 'mixed.case@example.com' }));
+    listing = { cap: 100, total: true, filter: true, exact: true };
+    const found = await findCreatedUpstream(client, [wanted(400, { email: 'Mixed.Case@Example.com' })], { linked: none });
+    expect(found[0]?.id).toBe(upstream(400).id);
+    expect(calls[0]).toContain('email=Mixed.Case%40Example.com');
+    expect(calls.some((q) => q.includes('email=mixed.case%40example.com'))).toBe(true);
+  });
+
+  it('with no total and an order that moves between requests, never concludes from one pass', async () => {
+    customers = customers.slice(0, 40);
+    listing = { cap: 7, total: false, filter: false, shuffle: true };
+    const found = await findCreatedUpstream(client, [wanted(39)], { linked: none }).catch((e: unknown) => e);
+    if (found instanceof CelarApiError) expect(found.code).toBe('lookup_incomplete');
+    else expect((found as (CelarCustomer | null)[])[0]?.id).toBe(upstream(39).id);
   });
 
   it('proves nothing when the scan cannot finish: a page served again, or a list Celar refuses', async () => {

@@ -35,8 +35,8 @@ export interface LookupOptions {
  * For a few creates an email filter is tried first; if Celar ignores it (an item that does not
  * match), the lookup falls back to one full scan.
  *
- * A match: same email (case-insensitive) and tax id (compared without case, spaces or dashes;
- * missing equals empty), the same type and country where Celar returns them, created no earlier
+ * A match: same email (case-insensitive) and tax id (letters and digits only, without case; not
+ * compared when Celar returns none), the same type and country where Celar returns them, created no earlier
  * than our first attempt (less a clock-skew margin), and linked to no local customer. Returns,
  * for each create in order, its match or null.
  */
@@ -47,7 +47,8 @@ export async function findCreatedUpstream(celar: CelarClient, wanted: WantedCrea
   const collect = (customers: CelarCustomer[]) => {
     for (const c of customers) if (typeof c.email === 'string' && emails.has(c.email.toLowerCase())) candidates.push(c);
   };
-  const filtered = emails.size <= FILTERED_LOOKUPS_MAX && (await scanFiltered(celar, [...emails], collect, options));
+  const asSent = [...new Map(wanted.map((w) => [w.email.toLowerCase(), w.email])).values()];
+  const filtered = asSent.length <= FILTERED_LOOKUPS_MAX && (await scanFiltered(celar, asSent, collect, options));
   if (!filtered) {
     candidates.length = 0;
     await scan(celar, undefined, collect, options);
@@ -55,16 +56,26 @@ export async function findCreatedUpstream(celar: CelarClient, wanted: WantedCrea
   return pickMatches(wanted, dedupe(candidates), await options.linked([...new Set(candidates.map((c) => c.id))]));
 }
 
-/** One scan per email with `?email=`; false (and nothing concluded) as soon as Celar shows it ignores the filter. */
+/**
+ * One scan per email with `?email=`, the email as it was created; false (and nothing concluded)
+ * as soon as Celar shows it ignores the filter. An empty answer for an email with capitals is
+ * asked again in lower case, for a Celar that stores emails lower-cased and filters exactly.
+ */
 async function scanFiltered(celar: CelarClient, emails: string[], collect: (c: CelarCustomer[]) => void, options: LookupOptions): Promise<boolean> {
   for (const email of emails) {
-    let honoured = true;
-    await scan(celar, email, (customers) => {
-      if (customers.some((c) => typeof c.email !== 'string' || c.email.toLowerCase() !== email)) honoured = false;
-      collect(customers);
-      return honoured;
-    }, options);
-    if (!honoured) return false;
+    const forms = email === email.toLowerCase() ? [email] : [email, email.toLowerCase()];
+    for (const form of forms) {
+      let honoured = true;
+      let seen = 0;
+      await scan(celar, form, (customers) => {
+        seen += customers.length;
+        if (customers.some((c) => typeof c.email !== 'string' || c.email.toLowerCase() !== email.toLowerCase())) honoured = false;
+        collect(customers);
+        return honoured;
+      }, options);
+      if (!honoured) return false;
+      if (seen > 0) break;
+    }
   }
   return true;
 }
@@ -76,9 +87,10 @@ const MAX_PASSES = 4;
  * Pages through Celar's list until an empty page (or offset >= total). `onPage` may stop it early
  * by returning false. Each page's offset is where the last one ended (a short page is not the
  * last). A Celar that keeps answering the same page, or whose pages never end, fails the scan.
- * Customers created during a scan may show twice, which is harmless. When Celar gives a total,
- * a pass that saw fewer distinct customers than it means the order moved between pages (offsets
- * then skip some): the list is read again, and a scan that never sees them all fails.
+ * Customers created during a scan may show twice, which is harmless. An order that moves between
+ * requests would make offsets skip customers, so a pass alone proves nothing: with a total, the
+ * passes go on until they have seen that many distinct customers; without one, until a whole
+ * pass adds no customer the earlier ones did not see. A scan that never gets there fails.
  */
 async function scan(
   celar: CelarClient,
@@ -89,6 +101,7 @@ async function scan(
   const seen = new Set<string>();
   let pages = 0;
   for (let pass = 1; ; pass++) {
+    const seenBefore = pass === 1 ? -1 : seen.size;
     let offset = 0;
     let previous = new Set<string>();
     let total: number | null = null;
@@ -113,8 +126,8 @@ async function scan(
       offset += page.customers.length;
       if (page.total !== null && offset >= page.total) break;
     }
-    if (total === null || seen.size >= total) return;
-    if (pass >= MAX_PASSES) throw incomplete(`saw ${seen.size} of the ${total} customers Celar counts`);
+    if (total !== null ? seen.size >= total : seen.size === seenBefore) return;
+    if (pass >= MAX_PASSES) throw incomplete(total !== null ? `saw ${seen.size} of the ${total} customers Celar counts` : 'the list kept changing between passes');
   }
 }
 
@@ -138,15 +151,17 @@ function pickMatches(wanted: WantedCreate[], candidates: CelarCustomer[], linked
 
 function matches(w: WantedCreate, c: CelarCustomer): boolean {
   if (typeof c.email !== 'string' || c.email.toLowerCase() !== w.email.toLowerCase()) return false;
-  if (normalTaxId(c.tax_id) !== normalTaxId(w.taxId)) return false;
+  // Compared only when Celar returns one (it may mask or leave it out of lists).
+  if (normalTaxId(c.tax_id) !== '' && normalTaxId(c.tax_id) !== normalTaxId(w.taxId)) return false;
   if (typeof c.type === 'string' && c.type !== w.type) return false;
   if (typeof c.country === 'string' && c.country.toUpperCase() !== w.country.toUpperCase()) return false;
   const created = time(c.created_at);
   return Number.isNaN(created) || created >= w.firstAttemptAt.getTime() - CLOCK_SKEW_MARGIN_MS;
 }
 
+/** Letters and digits only, upper case: `12.345.678/0001-90` and `12345678000190` are one tax id. */
 function normalTaxId(value: unknown): string {
-  return typeof value === 'string' ? value.replace(/[\s-]/g, '').toUpperCase() : '';
+  return typeof value === 'string' ? value.replace(/[^\p{L}\p{N}]/gu, '').toUpperCase() : '';
 }
 
 function time(value: unknown): number {

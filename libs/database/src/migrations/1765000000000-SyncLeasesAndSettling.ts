@@ -21,11 +21,16 @@ export class SyncLeasesAndSettling1765000000000 implements MigrationInterface {
       ALTER TABLE customer_operations
         ADD COLUMN in_doubt boolean NOT NULL DEFAULT false,
         ADD COLUMN last_sent_at timestamptz`);
-    // Operations already tried whose last attempt did not record a certain outcome stay in doubt.
+    // Operations already tried whose last attempt did not record a certain outcome stay in doubt,
+    // and their customers wait out a request an old worker may still have in flight (the default
+    // timeout and settle time, with margin) before anything is looked up or sent again.
     await q.query(`
       UPDATE customer_operations SET in_doubt = true
        WHERE status <> 'done' AND attempts > 0
          AND NOT (coalesce(last_error ->> 'uncertain', '') = 'false' AND (last_error ->> 'attempt')::int = attempts)`);
+    await q.query(`
+      UPDATE customers SET settle_until = now() + interval '2 minutes'
+       WHERE id IN (SELECT customer_id FROM customer_operations WHERE in_doubt AND status <> 'done')`);
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -30,9 +30,11 @@ describe('admin reconciliation routes (e2e)', () => {
     expect(res.body.runs.map((r: RunBody) => r.id)).toEqual([changed.id, baseline.id]);
     const run = res.body.runs[0];
     expect(Object.keys(run).sort()).toEqual(
-      ['id', 'kind', 'trigger', 'status', 'progress', 'started_at', 'finished_at', 'created_at', 'counts', 'totals', 'error'].sort(),
+      ['id', 'kind', 'trigger', 'status', 'progress', 'started_at', 'finished_at', 'created_at', 'counts', 'totals', 'error', 'eta_seconds'].sort(),
     );
     expect(run).toMatchObject({ kind: 'balances', trigger: 'manual', status: 'completed', progress: { done: 25, total: 25 } });
+    // An estimate only while a run is running.
+    expect(run.eta_seconds).toBeNull();
     expect(run.counts).toEqual({ customers_checked: 25, balances_changed: 25, findings: 25, errors: 0 });
 
     const second = await request(stack.http).get('/api/v1/admin/reconciliations?limit=1&offset=1').set(ADMIN_AUTH).expect(200);

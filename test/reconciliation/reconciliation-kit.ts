@@ -31,6 +31,7 @@ export interface RunBody {
   counts: { customers_checked: number; balances_changed: number; findings: number; errors: number };
   totals: { currency: string; total: string }[];
   error: string | null;
+  eta_seconds: number | null;
   findings?: FindingBody[];
   findings_total?: number;
 }

@@ -4,3 +4,4 @@ export { isUuid } from './uuid';
 export { hasControlCharacters, isStorableText } from './text';
 export { closeRedis } from './redis-close';
 export type { ClosableRedis } from './redis-close';
+export { QueryReader } from './query-reader';

@@ -1,11 +1,10 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { AppError } from '@app/common';
+import { AppError, QueryReader } from '@app/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BalancesService, BalanceView } from '@app/reconciliation';
 import { ApiErrorResponse, ERRORS } from '../docs/api-error-response.decorator';
 import { BalanceDto } from '../docs/reconciliation.dto';
 import { ApiRequest, ApiResponse as HttpResponse } from '../http/api-request';
-import { oneOfParam, onlyKnownParams } from '../reconciliations/query-params';
 import { REFRESHES_PER_WINDOW, RefreshAllowance } from './refresh-allowance';
 
 @ApiTags('customers')
@@ -45,8 +44,9 @@ export class BalancesController {
     message: 'Celar could not be asked for the balance (Celar answered 503)',
   }, ERRORS.databaseDown)
   async get(@Param('id') id: string, @Req() req: ApiRequest, @Res({ passthrough: true }) res: HttpResponse): Promise<BalanceView> {
-    onlyKnownParams(req.query, ['refresh']);
-    const refresh = oneOfParam(req.query, 'refresh', ['true', 'false'] as const) === 'true';
+    const query = new QueryReader(req.query, ['refresh']);
+    const refresh = query.oneOf('refresh', ['true', 'false'] as const) === 'true';
+    query.done();
     if (!refresh) return this.balances.get(id);
     // Counted before the customer is looked up: each call may cost a Celar request from the shared budget.
     const verdict = await this.allowance.take(req.apiKeyHash as string);

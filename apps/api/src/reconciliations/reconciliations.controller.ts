@@ -11,14 +11,13 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { AppError } from '@app/common';
+import { AppError, QueryReader } from '@app/common';
 import { ReconciliationRunsService, RUN_KINDS, RunKind } from '@app/reconciliation';
 import { ApiErrorResponse, ErrorExample, ERRORS } from '../docs/api-error-response.decorator';
 import { FINDINGS_CSV_EXAMPLE, QUEUED_RUN_EXAMPLE, RunDto, RunListDto, RunWithFindingsDto, START_RUN_SCHEMA } from '../docs/reconciliation.dto';
 import { AdminOnly } from '../http/admin-only.decorator';
 import { ApiRequest, ApiResponse } from '../http/api-request';
 import { streamCsv } from '../http/csv-stream';
-import { oneOfParam, onlyKnownParams, pageParams } from './query-params';
 
 const BAD_PAGE: ErrorExample = {
   code: 'validation_failed',
@@ -41,8 +40,9 @@ export class ReconciliationsController {
   @ApiDocResponse({ status: 200, description: 'One page of runs', type: RunListDto })
   @ApiErrorResponse(400, 'An unknown query parameter, or a value out of range', BAD_PAGE)
   async list(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, ['limit', 'offset']);
-    const { limit, offset } = pageParams(req.query);
+    const query = new QueryReader(req.query, ['limit', 'offset']);
+    const { limit, offset } = query.page();
+    query.done();
     res.status(200).send(await this.runs.list(limit, offset));
   }
 
@@ -65,7 +65,7 @@ export class ReconciliationsController {
     message: 'The job queue (Redis) is unavailable: the run was not started; try again later',
   }, ERRORS.databaseDown)
   async start(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     res.status(202).send(await this.runs.start(parseKind(req.body), 'manual'));
   }
 
@@ -88,9 +88,10 @@ export class ReconciliationsController {
   @ApiErrorResponse(400, 'An unknown query parameter, or a value out of range', BAD_PAGE)
   @ApiErrorResponse(404, 'No such run', { code: 'not_found', message: `No reconciliation run ${QUEUED_RUN_EXAMPLE.id}` })
   async get(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, ['limit', 'offset', 'format']);
-    const format = oneOfParam(req.query, 'format', ['json', 'csv'] as const);
-    const { limit, offset } = pageParams(req.query);
+    const query = new QueryReader(req.query, ['limit', 'offset', 'format']);
+    const format = query.oneOf('format', ['json', 'csv'] as const);
+    const { limit, offset } = query.page();
+    query.done();
     const csv = format === 'csv' || (format === undefined && prefersCsv(req.headers.accept));
     if (!csv) {
       res.status(200).send(await this.runs.getWithFindings(id, limit, offset));

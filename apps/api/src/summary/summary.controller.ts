@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { ApiErrorResponse, ERRORS } from '../docs/api-error-response.decorator';
 import { AdminOnly } from '../http/admin-only.decorator';
 import { ApiRequest } from '../http/api-request';
-import { onlyKnownParams } from '../reconciliations/query-params';
 import { SummaryDto } from './summary.dto';
 import { Summary, SummaryService } from './summary.service';
+import { QueryReader } from '@app/common';
 
 @ApiTags('cases')
 @ApiBearerAuth('bearer')
@@ -20,7 +20,7 @@ export class SummaryController {
   @ApiErrorResponse(400, 'Any query parameter', { code: 'validation_failed', message: 'Unknown query parameter', details: [{ field: 'x', message: 'is not a known parameter (known: none)' }] })
   @ApiErrorResponse(403, 'An app key: this route needs an admin key', ERRORS.notAdmin)
   get(@Req() req: ApiRequest): Promise<Summary> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     return this.summary.get();
   }
 }

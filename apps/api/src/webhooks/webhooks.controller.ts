@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiResponse as ApiDocResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { QueryReader } from '@app/common';
 import { WebhookEndpointsService } from '@app/webhooks';
 import { ApiErrorResponse, ErrorExample, ERRORS } from '../docs/api-error-response.decorator';
 import { AdminOnly } from '../http/admin-only.decorator';
 import { ApiRequest, ApiResponse } from '../http/api-request';
-import { onlyKnownParams, pageParams } from '../reconciliations/query-params';
 import {
   CREATE_ENDPOINT_SCHEMA,
   ENDPOINT_EXAMPLE,
@@ -44,7 +44,7 @@ export class WebhooksController {
   @ApiDocResponse({ status: 201, description: 'The endpoint, enabled, with its secret', type: WebhookEndpointCreatedDto })
   @ApiErrorResponse(400, 'No URL, a URL that is not http(s), an unknown event type, or an unknown field', BAD_ENDPOINT, BAD_TYPE, ERRORS.invalidJson)
   async create(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     res.status(201).send(await this.endpoints.create(req.body));
   }
 
@@ -53,7 +53,7 @@ export class WebhooksController {
   @ApiDocResponse({ status: 200, description: 'The endpoints, oldest first', type: WebhookEndpointListDto })
   @ApiErrorResponse(400, 'An unknown query parameter', { code: 'validation_failed', message: 'Unknown query parameter' })
   async list(@Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     res.status(200).send(await this.endpoints.list());
   }
 
@@ -65,7 +65,7 @@ export class WebhooksController {
   @ApiErrorResponse(400, 'An empty body, an unknown field, a bad URL or type', BAD_ENDPOINT, BAD_TYPE, ERRORS.invalidJson)
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async update(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     res.status(200).send(await this.endpoints.update(id, req.body));
   }
 
@@ -75,7 +75,7 @@ export class WebhooksController {
   @ApiDocResponse({ status: 204, description: 'Removed' })
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async delete(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     await this.endpoints.delete(id);
     res.status(204).send();
   }
@@ -89,8 +89,9 @@ export class WebhooksController {
   @ApiErrorResponse(400, 'An unknown query parameter, or a value out of range', ERRORS.unknownQueryParam)
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async deliveries(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, ['limit', 'offset']);
-    const { limit, offset } = pageParams(req.query);
+    const query = new QueryReader(req.query, ['limit', 'offset']);
+    const { limit, offset } = query.page();
+    query.done();
     res.status(200).send(await this.endpoints.deliveries(id, limit, offset));
   }
 
@@ -106,7 +107,7 @@ export class WebhooksController {
   }, ERRORS.invalidJson)
   @ApiErrorResponse(404, 'No such endpoint', NOT_FOUND)
   async recover(@Param('id') id: string, @Req() req: ApiRequest, @Res() res: ApiResponse): Promise<void> {
-    onlyKnownParams(req.query, []);
+    new QueryReader(req.query, []).done();
     res.status(202).send(await this.endpoints.recover(id, req.body));
   }
 }

@@ -129,7 +129,7 @@ describe('record reconciliation (e2e)', () => {
       const next = await waitForRun(stack, (await startRun(stack, 'records')).id);
       const again = await allFindings(stack, next.id);
       expect(again.filter((f) => f.kind === 'document_attached')).toEqual([]);
-      // Every record run reports it (shared/API.md, "Cases"), so its case stays open until an operator closes it.
+      // Every record run reports it (docs/api.md, "Cases"), so its case stays open until an operator closes it.
       expect(again.filter((f) => f.kind === 'deactivated_upstream').map((f) => f.customer_id)).toEqual([customers[1].id]);
       expect(again.filter((f) => f.kind === 'unknown_upstream')).toHaveLength(2);
       expect(next.status).toBe('completed');

@@ -1,4 +1,4 @@
-// The shapes of reconciliation cases as the API and the CLI rely on them (shared/API.md, "Cases").
+// The shapes of reconciliation cases as the API and the CLI rely on them (docs/api.md, "Cases").
 
 /** Finding kinds that open cases; balance_changed and document_attached are events, findings only. */
 export const CASE_KINDS = [

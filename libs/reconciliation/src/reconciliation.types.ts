@@ -1,4 +1,4 @@
-// The shapes the API and the CLI rely on (shared/API.md). The queue's jobs are in reconciliation.jobs.ts.
+// The shapes the API and the CLI rely on (docs/api.md). The queue's jobs are in reconciliation.jobs.ts.
 
 export const RUN_KINDS = ['balances', 'records'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

@@ -1,4 +1,4 @@
-/** Every event a PSP app may subscribe to (shared/API.md, "Events to PSP apps"). */
+/** Every event a PSP app may subscribe to (docs/api.md, "Events to PSP apps"). */
 export const WEBHOOK_EVENT_TYPES = [
   'customer.synced',
   'customer.updated',

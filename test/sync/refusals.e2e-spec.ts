@@ -132,4 +132,31 @@ describe('refusals and odd answers', () => {
     const upstream = await stack.sandbox.control.customers();
     expect(compareWithUpstream([(await mirror(stack.db)).find((r) => r.id === id)!], upstream)).toEqual([]);
   }, 120_000);
+
+  it('a create waits while another customer of ours still holds its email at Celar (deactivated or renamed here first)', async () => {
+    // Celar keeps active emails unique: sending the new customer first would be refused (409).
+    const [gone, renamed] = await createCustomers(stack, [customerInput('handover', 0), customerInput('handover', 1)]);
+    await waitUntilSettled(stack.db, 30_000);
+    await stack.sandbox.control.addFaults([
+      { kind: 'latency', method: 'DELETE', latencyMs: 800 },
+      { kind: 'latency', method: 'PATCH', latencyMs: 800 },
+    ]);
+    await deactivateCustomer(stack, gone);
+    await updateCustomer(stack, renamed, { email: 'handover-1-new@example.com' });
+    const [heir1, heir2] = await createCustomers(stack, [customerInput('handover', 0), customerInput('handover', 1)]);
+    await waitUntilSettled(stack.db, 60_000);
+    await stack.sandbox.control.clearFaults();
+
+    const rows = (await mirror(stack.db)).filter((r) => [gone, renamed, heir1, heir2].includes(r.id));
+    expect(rows.map((r) => [r.email, r.sync_status, r.sync_error?.code ?? null]).sort()).toEqual(
+      [
+        ['handover-0@example.com', 'synced', null],
+        ['handover-0@example.com', 'synced', null],
+        ['handover-1-new@example.com', 'synced', null],
+        ['handover-1@example.com', 'synced', null],
+      ].sort(),
+    );
+    const upstream = await stack.sandbox.control.customers();
+    expect(compareWithUpstream(rows, upstream)).toEqual([]);
+  }, 90_000);
 });

@@ -235,6 +235,26 @@ export class CustomerOperationsRepository {
     );
   }
 
+  /**
+   * Which of these changes must wait for another customer's earlier change to the same email: a
+   * customer created with (or renamed to) an email that another of ours still holds at Celar, or
+   * is about to give up (a deactivation or an email change accepted before, not yet sent). Only
+   * earlier operations count, so nothing ever waits in a circle; failed customers are not waited for.
+   */
+  async waitingForEmail(changes: { customerId: string; email: string; operationId: string }[]): Promise<Set<string>> {
+    if (changes.length === 0) return new Set();
+    const rows = await queryRows<{ customerId: string }>(
+      this.dataSource,
+      `SELECT DISTINCT w.customer_id AS "customerId"
+         FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS w(customer_id, email, op_id)
+         JOIN customer_operations o ON o.status = 'pending' AND o.id < w.op_id AND o.customer_id <> w.customer_id
+         JOIN customers c ON c.id = o.customer_id AND c.sync_status <> 'failed'
+        WHERE lower(c.email) = lower(w.email) OR lower(c.celar_raw ->> 'email') = lower(w.email)`,
+      [changes.map((c) => c.customerId), changes.map((c) => c.email), changes.map((c) => c.operationId)],
+    );
+    return new Set(rows.map((row) => row.customerId));
+  }
+
   /** Is another customer's create pending and free to join a bulk, whoever holds it? */
   async otherCreatesPending(exceptCustomerId: string): Promise<boolean> {
     const found = await queryRows(

@@ -18,8 +18,9 @@ const CREATE_FIELDS = ['type', 'name', 'email', 'country', 'document_type', 'add
 /**
  * stopped: the worker is shutting down; the create was left pending for a later drain.
  * wait: it would go alone while other creates are pending: better sent with them shortly.
+ * blocked: another customer of ours must first give up this email at Celar (see waitingForEmail).
  */
-export type CreateOutcome = 'applied' | 'failed' | 'stopped' | 'wait';
+export type CreateOutcome = 'applied' | 'failed' | 'stopped' | 'wait' | 'blocked';
 
 export interface CreateOptions {
   stopping: () => boolean;
@@ -66,6 +67,7 @@ export class CreateBatchService {
    */
   async apply(token: string, customerId: string, op: SyncOperation, options: CreateOptions): Promise<CreateOutcome> {
     const leader = pendingCreate(op);
+    if ((await this.repository.waitingForEmail([emailChange(leader)])).size > 0) return 'blocked';
     const isolated = op.lastError?.alone === true;
     const peers = isolated ? [] : await this.leasePeers(token, leader);
     try {
@@ -91,8 +93,9 @@ export class CreateBatchService {
     const emails = new Set([leader.input.email.toLowerCase()]);
     const peers: PendingCreate[] = [];
     const extra: string[] = [];
+    const blocked = await this.repository.waitingForEmail(leased.filter((op) => op.kind === 'create').map((op) => emailChange(pendingCreate(op))));
     for (const op of leased) {
-      const email = typeof op.payload.email === 'string' ? op.payload.email.toLowerCase() : '';
+      const email = typeof op.payload.email === 'string' && !blocked.has(op.customerId) ? op.payload.email.toLowerCase() : '';
       // Celar refuses a bulk that repeats an email, and answers are matched by email.
       if (op.kind === 'create' && op.status === 'pending' && peers.length < MAX_BULK_CREATE - 1 && email && !emails.has(email)) {
         emails.add(email);
@@ -286,6 +289,10 @@ export function leaseMs(config: AppConfig): number {
 /** The settle fence set as a request leaves: its timeout, then the time Celar may still act on it. */
 export function fenceMs(config: AppConfig): number {
   return config.celar.timeoutMs + config.celar.settleMs + 1000;
+}
+
+function emailChange(item: PendingCreate): { customerId: string; email: string; operationId: string } {
+  return { customerId: item.customerId, email: item.input.email, operationId: item.op.id };
 }
 
 function pendingCreate(op: SyncOperation): PendingCreate {

@@ -33,7 +33,7 @@ const PATCH_FIELDS = ['name', 'email', 'address', 'wallet_address', 'document_ty
 /** Compared without case: Celar may normalise them. */
 const CASELESS_FIELDS = new Set<string>(['email', 'wallet_address']);
 
-type StepResult = 'applied' | 'failed' | 'split' | 'stopped' | 'wait';
+type StepResult = 'applied' | 'failed' | 'split' | 'stopped' | 'wait' | 'blocked';
 
 const DONE: DrainOutcome = { kind: 'done' };
 const HELD: DrainOutcome = { kind: 'held' };
@@ -118,6 +118,8 @@ export class CustomerSyncService {
       const result = await this.applyBatch(token, customer, batch, mayWait, keepAlive);
       if (result === 'failed') return HELD;
       if (result === 'wait') return { kind: 'later', reason: 'bulk', afterMs: 0 };
+      // Another customer of ours must first give up this email at Celar: poll until it has.
+      if (result === 'blocked') return targetDone ? DONE : { kind: 'later', reason: 'busy', afterMs: 0 };
       if (result === 'stopped') return targetDone ? DONE : { kind: 'later', reason: 'busy', afterMs: 0 };
       mayWait = false;
       // A merged PATCH that Celar refused: apply the updates one by one to find the bad one.
@@ -143,6 +145,10 @@ export class CustomerSyncService {
     }
     const celarId = customer.celarId;
     const patch = first.kind === 'update' ? mergePatches(batch) : null;
+    if (typeof patch?.email === 'string') {
+      const waiting = await this.repository.waitingForEmail([{ customerId: customer.id, email: patch.email, operationId: first.id }]);
+      if (waiting.size > 0) return 'blocked';
+    }
 
     // In doubt (and settled by now): what Celar holds says whether the earlier request took effect.
     if (batch.some((op) => op.inDoubt)) {

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AttemptOutcome, CustomerOperationsRepository, SyncOperation } from '@app/customers';
 import { MetricsService } from '@app/observability';
 import { createConflictError, operationError, retryOutcome, upstreamRecord } from './operation-attempts';
-import { mustSettle, retryLater } from './sync-retry';
+import { fenceMs, mustSettle, retryLater, retrySettings } from './sync-retry';
 import { findCreatedUpstream } from './upstream-create.lookup';
 
 /** Most customers in one POST /customers (Celar takes up to 100 per bulk call). */
@@ -79,7 +79,7 @@ export class CreateBatchService {
       }
       const { settled, errors } = await this.applyTogether(token, [leader, ...peers], options);
       const error = errors.get(op.id);
-      if (error) throw retryLater(error, leader.attempt, this.retrySettings());
+      if (error) throw retryLater(error, leader.attempt, retrySettings(this.config));
       return settled.get(op.id) ?? 'stopped';
     } finally {
       // A failed release must not hide the outcome: the leases run out by themselves.
@@ -89,7 +89,7 @@ export class CreateBatchService {
 
   /** Other customers' creates, leased to this drain; at most one customer per email. */
   private async leasePeers(token: string, leader: PendingCreate): Promise<PendingCreate[]> {
-    const leased = await this.repository.leaseCreatePeers(token, leader.customerId, PEER_CANDIDATES, leaseMs(this.config));
+    const leased = await this.repository.leaseCreatePeers(token, leader.customerId, PEER_CANDIDATES, this.config.sync.leaseMs);
     const emails = new Set([leader.input.email.toLowerCase()]);
     const peers: PendingCreate[] = [];
     const extra: string[] = [];
@@ -271,24 +271,11 @@ export class CreateBatchService {
     return { id: item.op.id, error: operationError(error, item.attempt, alone || item.op.lastError?.alone === true), inDoubt };
   }
 
-  private retrySettings() {
-    return { ...this.config.sync, settleMs: this.config.celar.settleMs };
-  }
 
   /** sync_operations_total{kind="create", outcome}: one per customer. */
   private count(items: PendingCreate[], outcome: string): void {
     for (let i = 0; i < items.length; i++) this.metrics?.syncOperation('create', outcome);
   }
-}
-
-/** How long a drain's lease runs unless renewed (SYNC_LEASE_MS): a holder that died frees its customers after this. */
-export function leaseMs(config: AppConfig): number {
-  return config.sync.leaseMs;
-}
-
-/** The settle fence set as a request leaves: its timeout, then the time Celar may still act on it. */
-export function fenceMs(config: AppConfig): number {
-  return config.celar.timeoutMs + config.celar.settleMs + 1000;
 }
 
 function emailChange(item: PendingCreate): { customerId: string; email: string; operationId: string } {

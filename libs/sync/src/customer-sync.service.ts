@@ -4,9 +4,9 @@ import { CelarApiError, CelarClient, CelarCustomer, CelarCustomerPatch, withCela
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { CustomerOperationsRepository, DrainCustomer, LeaseLostError, SyncOperation } from '@app/customers';
 import { MetricsService } from '@app/observability';
-import { bulkIdempotencyKey, CreateBatchService, fenceMs, leaseMs } from './create-batch.service';
+import { bulkIdempotencyKey, CreateBatchService } from './create-batch.service';
 import { isPermanent, operationError, retryOutcome, upstreamRecord } from './operation-attempts';
-import { mustSettle, retryLater } from './sync-retry';
+import { fenceMs, mustSettle, retryLater, retrySettings } from './sync-retry';
 
 /**
  * done: the job's operation is finished (maybe by an earlier drain, or inside another's bulk);
@@ -73,7 +73,7 @@ export class CustomerSyncService {
     if (state.customerStatus === 'failed' || state.status === 'failed') return HELD;
 
     const token = randomUUID();
-    const lease = leaseMs(this.config);
+    const lease = this.config.sync.leaseMs;
     if (!(await this.repository.takeLease(customerId, token, lease))) {
       return { kind: 'later', reason: 'busy', afterMs: await this.repository.leaseMsLeft(customerId) };
     }
@@ -160,7 +160,7 @@ export class CustomerSyncService {
         // Unknown upstream: the request below gets Celar's own answer for it.
         if (error.kind !== 'NOT_FOUND') {
           this.countOutcome(batch, retryOutcome(error));
-          throw retryLater(error, first.attempts, this.retrySettings());
+          throw retryLater(error, first.attempts, retrySettings(this.config));
         }
         current = null;
       }
@@ -205,7 +205,7 @@ export class CustomerSyncService {
         settle ? this.config.celar.settleMs : null,
       );
       this.countOutcome(batch, retryOutcome(error));
-      throw retryLater(error, attempt, this.retrySettings());
+      throw retryLater(error, attempt, retrySettings(this.config));
     }
   }
 
@@ -219,9 +219,6 @@ export class CustomerSyncService {
     }
   }
 
-  private retrySettings() {
-    return { ...this.config.sync, settleMs: this.config.celar.settleMs };
-  }
 
   /** sync_operations_total{kind, outcome}: one per operation (a merged PATCH counts each update). */
   private countOutcome(batch: SyncOperation[], outcome: string): void {

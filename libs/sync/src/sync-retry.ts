@@ -1,4 +1,5 @@
 import { CelarApiError } from '@app/celar-client';
+import { AppConfig } from '@app/config';
 import { syncBackoffDelay } from './sync-backoff';
 
 /**
@@ -32,4 +33,13 @@ export function mustSettle(error: CelarApiError): boolean {
 export function retryLater(error: CelarApiError, attempts: number, settings: RetrySettings): RetryLaterError {
   const backoff = syncBackoffDelay(Math.max(attempts, 1), settings, error);
   return new RetryLaterError(error, Math.max(backoff, mustSettle(error) ? settings.settleMs : 0));
+}
+
+export function retrySettings(config: AppConfig): RetrySettings {
+  return { ...config.sync, settleMs: config.celar.settleMs };
+}
+
+/** The settle fence set as a request leaves: its timeout, then the time Celar may still act on it. */
+export function fenceMs(config: AppConfig): number {
+  return config.celar.timeoutMs + config.celar.settleMs + 1000;
 }

@@ -140,12 +140,17 @@ export class CustomersRepository {
     if (filter.country !== undefined) add('country = ?', filter.country);
     if (filter.email !== undefined) add('lower(email) = lower(?)', filter.email);
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-    const [{ total }]: { total: string }[] = await this.dataSource.query(`SELECT count(*) AS total FROM customers ${where}`, params);
-    const rows: object[] = await this.dataSource.query(
-      `SELECT ${CUSTOMER_COLUMNS} FROM customers ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    // One statement, so the total and the page come from one snapshot in one round trip; the
+    // count's row is there even when the page is empty (an offset past the end).
+    const rows: (Record<string, unknown> & { total: string })[] = await this.dataSource.query(
+      `SELECT matches.total, page.* FROM (SELECT count(*) AS total FROM customers ${where}) matches
+       LEFT JOIN LATERAL (SELECT ${CUSTOMER_COLUMNS} FROM customers ${where}
+                          ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}) page ON true
+       ORDER BY page."createdAt" DESC, page.id DESC`,
       [...params, filter.limit, filter.offset],
     );
-    return { customers: rows.map(toCustomer), total: Number(total) };
+    const customers = rows.filter((row) => row.id !== null).map(({ total: _total, ...row }) => toCustomer(row));
+    return { customers, total: Number(rows[0].total) };
   }
 
   /** Customers by sync status, for the admin summary. */

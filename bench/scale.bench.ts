@@ -88,11 +88,11 @@ async function record(q: ScaleQuery, r: Repositories, probe: Probe): Promise<Sta
   }
 }
 
-const LIST_FILTERS: { label: string; filter: (p: Probe) => Record<string, unknown> }[] = [
+const LIST_FILTERS: { label: string; filter: (p: Probe) => Omit<Parameters<CustomersRepository['list']>[0], 'limit' | 'offset'> }[] = [
   { label: 'no filter', filter: () => ({}) },
   { label: 'type=business', filter: () => ({ type: 'business' }) },
-  { label: 'is_active=false', filter: () => ({ is_active: false }) },
-  { label: 'sync_status=failed', filter: () => ({ sync_status: 'failed' }) },
+  { label: 'is_active=false', filter: () => ({ isActive: false }) },
+  { label: 'sync_status=failed', filter: () => ({ syncStatus: 'failed' }) },
   { label: 'country=KEN', filter: () => ({ country: 'KEN' }) },
   { label: 'email=', filter: (p) => ({ email: p.someEmail }) },
 ];
@@ -119,8 +119,21 @@ const QUERIES: ScaleQuery[] = [
     call: (r, p) =>
       rolledBack(() =>
         inTransaction(r.dataSource, async (sql) => {
-          const rows = Array.from({ length: 1000 }, (_, ord) => ({ id: randomUUID(), ...customerBody(`scale${p.size}`, ord) }));
-          await r.customers.insertCustomers(sql, rows as Parameters<CustomersRepository['insertCustomers']>[1]);
+          const rows = Array.from({ length: 1000 }, (_, ord) => {
+            const body = customerBody(`scale${p.size}`, ord);
+            return {
+              id: randomUUID(),
+              type: body.type,
+              name: body.name,
+              email: body.email,
+              country: body.country,
+              documentType: body.document_type,
+              address: body.address,
+              taxId: body.tax_id,
+              walletAddress: body.wallet_address,
+            };
+          });
+          await r.customers.insertCustomers(sql, rows);
           throw ROLL_BACK;
         }),
       ),

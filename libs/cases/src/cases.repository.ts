@@ -23,24 +23,29 @@ export interface CaseRow {
   kind: CaseKind;
   status: CaseStatus;
   identity: string;
-  customer_id: string | null;
-  celar_id: string | null;
+  customerId: string | null;
+  celarId: string | null;
   field: string | null;
   expected: string | null;
   actual: string | null;
   delta: string | null;
   currency: string | null;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  occurrence_count: number;
-  first_run_id: string;
-  last_run_id: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  occurrenceCount: number;
+  firstRunId: string;
+  lastRunId: string;
   resolution: CaseResolution | null;
   note: string | null;
-  repush_operation_id: string | null;
-  repush_actor: string | null;
-  updated_at: Date;
+  repushOperationId: string | null;
+  repushActor: string | null;
+  updatedAt: Date;
 }
+
+const CASE_COLUMNS = `id, kind, status, identity, customer_id AS "customerId", celar_id AS "celarId", field, expected, actual, delta,
+  currency, first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt", occurrence_count AS "occurrenceCount",
+  first_run_id AS "firstRunId", last_run_id AS "lastRunId", resolution, note, repush_operation_id AS "repushOperationId",
+  repush_actor AS "repushActor", updated_at AS "updatedAt"`;
 
 /** A finding ready to be matched: its identity computed, one per identity. */
 export interface IdentifiedFinding extends CaseFinding {
@@ -153,14 +158,14 @@ export class CasesRepository {
 
   async get(id: string, m?: Sql): Promise<CaseRow | null> {
     if (!isUuid(id)) return null;
-    const text = `SELECT * FROM reconciliation_cases WHERE id = $1`;
+    const text = `SELECT ${CASE_COLUMNS} FROM reconciliation_cases WHERE id = $1`;
     const rows = m ? await m.rows<CaseRow>(text, [id]) : await queryRows<CaseRow>(this.dataSource, text, [id]);
     return rows[0] ?? null;
   }
 
   async lock(m: Sql, id: string): Promise<CaseRow | null> {
     if (!isUuid(id)) return null;
-    const rows: CaseRow[] = await m.rows(`SELECT * FROM reconciliation_cases WHERE id = $1 FOR UPDATE`, [id]);
+    const rows: CaseRow[] = await m.rows(`SELECT ${CASE_COLUMNS} FROM reconciliation_cases WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ?? null;
   }
 
@@ -171,10 +176,8 @@ export class CasesRepository {
     change: { status: CaseStatus; resolution: CaseResolution | null; note?: string | null },
   ): Promise<CaseRow> {
     const rows: CaseRow[] = await m.rows(
-      `WITH changed AS (
-         UPDATE reconciliation_cases SET status = $2, resolution = $3, note = coalesce($4, note), updated_at = now()
-          WHERE id = $1 RETURNING *)
-       SELECT * FROM changed`,
+      `UPDATE reconciliation_cases SET status = $2, resolution = $3, note = coalesce($4, note), updated_at = now()
+        WHERE id = $1 RETURNING ${CASE_COLUMNS}`,
       [id, change.status, change.resolution, change.note ?? null],
     );
     return rows[0];
@@ -182,10 +185,8 @@ export class CasesRepository {
 
   async setRepush(m: Sql, id: string, operationId: string, actor: string, note: string | null): Promise<CaseRow> {
     const rows: CaseRow[] = await m.rows(
-      `WITH changed AS (
-         UPDATE reconciliation_cases SET repush_operation_id = $2, repush_actor = $3, note = coalesce($4, note), updated_at = now()
-          WHERE id = $1 RETURNING *)
-       SELECT * FROM changed`,
+      `UPDATE reconciliation_cases SET repush_operation_id = $2, repush_actor = $3, note = coalesce($4, note), updated_at = now()
+        WHERE id = $1 RETURNING ${CASE_COLUMNS}`,
       [id, operationId, actor, note],
     );
     return rows[0];
@@ -201,18 +202,18 @@ export class CasesRepository {
   }
 
   async events(caseId: string): Promise<CaseEventView[]> {
-    const rows: { at: Date; action: CaseAction; actor: string; note: string | null; run_id: string | null }[] = await queryRows(this.dataSource, 
-      `SELECT at, action, actor, note, run_id FROM reconciliation_case_events WHERE case_id = $1 ORDER BY id`,
+    const rows: { at: Date; action: CaseAction; actor: string; note: string | null; runId: string | null }[] = await queryRows(this.dataSource, 
+      `SELECT at, action, actor, note, run_id AS "runId" FROM reconciliation_case_events WHERE case_id = $1 ORDER BY id`,
       [caseId],
     );
-    return rows.map((r) => ({ at: r.at.toISOString(), action: r.action, actor: r.actor, note: r.note, run_id: r.run_id }));
+    return rows.map((r) => ({ at: r.at.toISOString(), action: r.action, actor: r.actor, note: r.note, run_id: r.runId }));
   }
 
   async list(filter: CaseListFilter): Promise<{ cases: CaseRow[]; total: number }> {
     const { where, params } = whereOf(filter);
     const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_cases ${where}`, params);
     const cases: CaseRow[] = await queryRows(this.dataSource, 
-      `SELECT * FROM reconciliation_cases ${where} ORDER BY first_seen_at, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      `SELECT ${CASE_COLUMNS} FROM reconciliation_cases ${where} ORDER BY first_seen_at, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],
     );
     return { cases, total };
@@ -225,25 +226,25 @@ export class CasesRepository {
     for (;;) {
       const cursor: string = after ? `${where ? `${where} AND` : 'WHERE'} (first_seen_at, id) > ($${params.length + 2}, $${params.length + 3})` : where;
       const rows: CaseRow[] = await queryRows(this.dataSource, 
-        `SELECT * FROM reconciliation_cases ${cursor} ORDER BY first_seen_at, id LIMIT $${params.length + 1}`,
+        `SELECT ${CASE_COLUMNS} FROM reconciliation_cases ${cursor} ORDER BY first_seen_at, id LIMIT $${params.length + 1}`,
         after ? [...params, batch, after.at, after.id] : [...params, batch],
       );
       for (const row of rows) yield row;
       if (rows.length < batch) return;
       const last = rows[rows.length - 1];
-      after = { at: last.first_seen_at, id: last.id };
+      after = { at: last.firstSeenAt, id: last.id };
     }
   }
 
   /** Open and acknowledged cases by status, kind and age. */
   async counts(): Promise<CaseCounts> {
-    const [row] = await queryRows<Record<'open' | 'acknowledged' | 'lt_1d' | 'd1_3' | 'd3_7' | 'gt_7d', number>>(this.dataSource, 
+    const [row] = await queryRows<Record<'open' | 'acknowledged' | 'underOneDay' | 'oneToThreeDays' | 'threeToSevenDays' | 'overSevenDays', number>>(this.dataSource, 
       `SELECT count(*) FILTER (WHERE status = 'open')::int AS open,
               count(*) FILTER (WHERE status = 'acknowledged')::int AS acknowledged,
-              count(*) FILTER (WHERE first_seen_at > now() - interval '1 day')::int AS lt_1d,
-              count(*) FILTER (WHERE first_seen_at <= now() - interval '1 day' AND first_seen_at > now() - interval '3 days')::int AS d1_3,
-              count(*) FILTER (WHERE first_seen_at <= now() - interval '3 days' AND first_seen_at > now() - interval '7 days')::int AS d3_7,
-              count(*) FILTER (WHERE first_seen_at <= now() - interval '7 days')::int AS gt_7d
+              count(*) FILTER (WHERE first_seen_at > now() - interval '1 day')::int AS "underOneDay",
+              count(*) FILTER (WHERE first_seen_at <= now() - interval '1 day' AND first_seen_at > now() - interval '3 days')::int AS "oneToThreeDays",
+              count(*) FILTER (WHERE first_seen_at <= now() - interval '3 days' AND first_seen_at > now() - interval '7 days')::int AS "threeToSevenDays",
+              count(*) FILTER (WHERE first_seen_at <= now() - interval '7 days')::int AS "overSevenDays"
          FROM reconciliation_cases WHERE status IN ('open', 'acknowledged')`,
     );
     const kinds: { kind: CaseKind; n: number }[] = await queryRows(this.dataSource, 
@@ -255,7 +256,7 @@ export class CasesRepository {
       open: row.open,
       acknowledged: row.acknowledged,
       by_kind: byKind,
-      by_age: { lt_1d: row.lt_1d, '1d_3d': row.d1_3, '3d_7d': row.d3_7, gt_7d: row.gt_7d },
+      by_age: { lt_1d: row.underOneDay, '1d_3d': row.oneToThreeDays, '3d_7d': row.threeToSevenDays, gt_7d: row.overSevenDays },
     };
   }
 }
@@ -281,20 +282,20 @@ export function toCaseView(row: CaseRow): CaseView {
     id: row.id,
     kind: row.kind,
     status: row.status,
-    customer_id: row.customer_id,
-    celar_id: row.celar_id,
+    customer_id: row.customerId,
+    celar_id: row.celarId,
     field: row.field,
     expected: row.expected,
     actual: row.actual,
     delta: row.delta,
     currency: row.currency,
-    first_seen_at: row.first_seen_at.toISOString(),
-    last_seen_at: row.last_seen_at.toISOString(),
-    occurrence_count: row.occurrence_count,
-    first_run_id: row.first_run_id,
-    last_run_id: row.last_run_id,
+    first_seen_at: row.firstSeenAt.toISOString(),
+    last_seen_at: row.lastSeenAt.toISOString(),
+    occurrence_count: row.occurrenceCount,
+    first_run_id: row.firstRunId,
+    last_run_id: row.lastRunId,
     resolution: row.resolution,
     note: row.note,
-    updated_at: row.updated_at.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
   };
 }

@@ -203,8 +203,8 @@ export class CasesService implements OnModuleInit {
     return this.act(id, async (m, row) => {
       if (row.kind !== 'field_drift') throw new AppError('invalid_transition', `Only a field_drift case can be repushed; this one is ${row.kind}`);
       if (row.status !== 'open' && row.status !== 'acknowledged') throw notAllowed(row, 'repushed');
-      if (!row.customer_id || !row.field) throw new AppError('invalid_transition', 'This case names no customer field to repush');
-      const operationId = await this.customers.queueMirrorPush(m, row.customer_id, row.field, { requestId });
+      if (!row.customerId || !row.field) throw new AppError('invalid_transition', 'This case names no customer field to repush');
+      const operationId = await this.customers.queueMirrorPush(m, row.customerId, row.field, { requestId });
       await this.cases.setRepush(m, row.id, operationId, actor, note);
       await this.cases.addEvents(m, [{ caseId: row.id, action: 'repushed', actor, note }]);
       return true;

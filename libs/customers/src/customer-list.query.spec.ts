@@ -9,7 +9,7 @@ describe('parseListQuery', () => {
   it('reads every filter', () => {
     expect(
       parseListQuery({ limit: '100', offset: '40', type: 'business', is_active: 'false', sync_status: 'failed', country: 'KEN', email: 'A@b.io' }),
-    ).toEqual({ limit: 100, offset: 40, type: 'business', is_active: false, sync_status: 'failed', country: 'KEN', email: 'A@b.io' });
+    ).toEqual({ limit: 100, offset: 40, type: 'business', isActive: false, syncStatus: 'failed', country: 'KEN', email: 'A@b.io' });
   });
 
   it.each([

@@ -14,8 +14,8 @@ export function parseListQuery(query: Record<string, unknown>): CustomerListFilt
   const filter: CustomerListFilter = q.page();
   filter.type = q.oneOf('type', CUSTOMER_TYPES);
   const active = q.oneOf('is_active', ['true', 'false'] as const);
-  if (active !== undefined) filter.is_active = active === 'true';
-  filter.sync_status = q.oneOf('sync_status', SYNC_STATUSES);
+  if (active !== undefined) filter.isActive = active === 'true';
+  filter.syncStatus = q.oneOf('sync_status', SYNC_STATUSES);
   const country = q.text('country');
   if (country !== undefined) {
     if (isIsoAlpha3Country(country)) filter.country = country;

@@ -6,20 +6,16 @@ import { DocumentField, DOCUMENT_FIELDS } from './customer-input.dto';
 import { CUSTOMER_REF } from './customer-ref';
 import type { NewCustomerRow } from './customers.repository';
 
-
-/**
- * A mirror row as reconciliation compares it with Celar's copy: keyed by the API's field
- * names, which are Celar's too, so a field is compared (and reported) by one name.
- */
+/** A mirror row as reconciliation compares it with Celar's copy. */
 export interface MirrorRecord extends NewCustomerRow {
-  celar_id: string | null;
-  verification_document: string | null;
-  incorporation_certificate: string | null;
-  is_active: boolean;
+  celarId: string | null;
+  verificationDocument: string | null;
+  incorporationCertificate: string | null;
+  isActive: boolean;
   /** Some of its operations still wait to reach Celar: its fields are ours to keep. */
   pending: boolean;
   /** We asked Celar to deactivate it (a deactivate operation exists): an inactive upstream copy is expected. */
-  deactivated_by_us: boolean;
+  deactivatedByUs: boolean;
 }
 
 /** A customer that exists upstream, as a balance check needs it. */
@@ -45,10 +41,11 @@ export interface LinkedScope {
   unseenByRun?: string;
 }
 
-const MIRROR_COLUMNS = `c.id, c.celar_id, c.type, c.name, c.email, c.country, c.document_type, c.address, c.tax_id,
-  c.wallet_address, c.verification_document, c.incorporation_certificate, c.is_active,
+const MIRROR_COLUMNS = `c.id, c.celar_id AS "celarId", c.type, c.name, c.email, c.country, c.document_type AS "documentType",
+  c.address, c.tax_id AS "taxId", c.wallet_address AS "walletAddress", c.verification_document AS "verificationDocument",
+  c.incorporation_certificate AS "incorporationCertificate", c.is_active AS "isActive",
   EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.status <> 'done') AS pending,
-  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.kind = 'deactivate') AS deactivated_by_us`;
+  EXISTS (SELECT 1 FROM customer_operations o WHERE o.customer_id = c.id AND o.kind = 'deactivate') AS "deactivatedByUs"`;
 
 const UNSEEN = (runParam: string) =>
   `AND NOT EXISTS (SELECT 1 FROM reconciliation_seen s WHERE s.run_id = ${runParam} AND s.celar_id = c.celar_id)`;

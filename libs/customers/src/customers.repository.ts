@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { AppError } from '@app/common';
-import { inTransaction, Sql } from '@app/database';
+import { inTransaction, queryRows, Sql } from '@app/database';
 import { Customer, SyncStatus } from './customer.entity';
 import { OperationKind } from './customer-operation.entity';
 import { outboxBacklog } from './customer-mirror.repository';
@@ -26,24 +26,24 @@ export interface NewCustomerRow {
   name: string;
   email: string;
   country: string;
-  document_type: string;
+  documentType: string;
   address: string | null;
-  tax_id: string | null;
-  wallet_address: string | null;
+  taxId: string | null;
+  walletAddress: string | null;
 }
 
 export interface NewOperationRow {
-  customer_id: string;
+  customerId: string;
   seq: number;
   kind: OperationKind;
   payload: Record<string, unknown>;
-  idempotency_key: string;
+  idempotencyKey: string;
 }
 
 export interface CustomerListFilter {
   type?: string;
-  is_active?: boolean;
-  sync_status?: SyncStatus;
+  isActive?: boolean;
+  syncStatus?: SyncStatus;
   country?: string;
   email?: string;
   limit: number;
@@ -74,10 +74,10 @@ export interface OperationHistoryRow {
   kind: OperationKind;
   status: string;
   attempts: number;
-  created_at: string;
-  completed_at: string | null;
-  error_code: string | null;
-  error_message: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+  errorCode: string | null;
+  errorMessage: string | null;
 }
 
 export interface StoredIdempotentResponse {
@@ -113,9 +113,7 @@ export class CustomersRepository {
   async findByRef(ref: string): Promise<Customer | null> {
     const where = CUSTOMER_REF.where(ref);
     if (!where) return null;
-    const rows: object[] = await this.dataSource.query(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1`, [
-      where.value,
-    ]);
+    const rows = await queryRows(this.dataSource, `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.column} = $1`, [where.value]);
     return rows.length ? toCustomer(rows[0]) : null;
   }
 
@@ -135,14 +133,15 @@ export class CustomersRepository {
       conditions.push(sql.replace('?', `$${params.length}`));
     };
     if (filter.type !== undefined) add('type = ?', filter.type);
-    if (filter.is_active !== undefined) add('is_active = ?', filter.is_active);
-    if (filter.sync_status !== undefined) add('sync_status = ?', filter.sync_status);
+    if (filter.isActive !== undefined) add('is_active = ?', filter.isActive);
+    if (filter.syncStatus !== undefined) add('sync_status = ?', filter.syncStatus);
     if (filter.country !== undefined) add('country = ?', filter.country);
     if (filter.email !== undefined) add('lower(email) = lower(?)', filter.email);
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     // One statement, so the total and the page come from one snapshot in one round trip; the
     // count's row is there even when the page is empty (an offset past the end).
-    const rows: (Record<string, unknown> & { total: string })[] = await this.dataSource.query(
+    const rows = await queryRows<Record<string, unknown> & { total: string }>(
+      this.dataSource,
       `SELECT matches.total, page.* FROM (SELECT count(*) AS total FROM customers ${where}) matches
        LEFT JOIN LATERAL (SELECT ${CUSTOMER_COLUMNS} FROM customers ${where}
                           ORDER BY created_at DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}) page ON true
@@ -155,7 +154,8 @@ export class CustomersRepository {
 
   /** Customers by sync status, for the admin summary. */
   async countsBySyncStatus(): Promise<CustomerCounts> {
-    const [row] = await this.dataSource.query(
+    const [row] = await queryRows<CustomerCounts>(
+      this.dataSource,
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE is_active)::int AS active,
               count(*) FILTER (WHERE sync_status = 'pending')::int AS pending,
               count(*) FILTER (WHERE sync_status = 'synced')::int AS synced,
@@ -166,21 +166,20 @@ export class CustomersRepository {
   }
 
   /** Operations not yet sent to Celar, and how long the oldest has waited (whole seconds; null when none). */
-  async outboxBacklog(): Promise<{ pending: number; oldest_pending_age_s: number | null }> {
+  async outboxBacklog(): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
     const { pending, oldestAgeSeconds } = await outboxBacklog(this.dataSource);
-    return { pending, oldest_pending_age_s: oldestAgeSeconds === null ? null : Math.floor(oldestAgeSeconds) };
+    return { pending, oldestAgeSeconds: oldestAgeSeconds === null ? null : Math.floor(oldestAgeSeconds) };
   }
 
   /** A customer's operations, newest first: its sync history. */
-  async operationsOf(customerId: string, limit: number): Promise<OperationHistoryRow[]> {
-    const rows: (Omit<OperationHistoryRow, 'created_at' | 'completed_at'> & { created_at: Date; completed_at: Date | null })[] =
-      await this.dataSource.query(
-        `SELECT id::text AS id, seq, kind, status, attempts, created_at, completed_at, last_error->>'code' AS error_code,
-                last_error->>'message' AS error_message
-           FROM customer_operations WHERE customer_id = $1 ORDER BY seq DESC, id DESC LIMIT $2`,
-        [customerId, limit],
-      );
-    return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString(), completed_at: r.completed_at?.toISOString() ?? null }));
+  operationsOf(customerId: string, limit: number): Promise<OperationHistoryRow[]> {
+    return queryRows<OperationHistoryRow>(
+      this.dataSource,
+      `SELECT id::text AS id, seq, kind, status, attempts, created_at AS "createdAt", completed_at AS "completedAt",
+              last_error->>'code' AS "errorCode", last_error->>'message' AS "errorMessage"
+         FROM customer_operations WHERE customer_id = $1 ORDER BY seq DESC, id DESC LIMIT $2`,
+      [customerId, limit],
+    );
   }
 
   async emailHeldByAnother(tx: Sql, email: string, customerId: string): Promise<boolean> {
@@ -200,10 +199,10 @@ export class CustomersRepository {
   async insertCustomers(tx: Sql, rows: NewCustomerRow[]): Promise<Customer[]> {
     const inserted = await tx.rows(
       `INSERT INTO customers (id, type, name, email, country, document_type, address, tax_id, wallet_address, last_op_seq, created_at, updated_at)
-       SELECT x.id, x.type, x.name, x.email, x.country, x.document_type, x.address, x.tax_id, x.wallet_address, 1,
+       SELECT x.id, x.type, x.name, x.email, x.country, x."documentType", x.address, x."taxId", x."walletAddress", 1,
               now() + x.ord * interval '1 microsecond', now() + x.ord * interval '1 microsecond'
        FROM jsonb_to_recordset($1::jsonb) AS x(ord int, id uuid, type text, name text, email text, country text,
-            document_type text, address text, tax_id text, wallet_address text)
+            "documentType" text, address text, "taxId" text, "walletAddress" text)
        -- Index entries are taken in email order, the same in every request: two bulks holding the
        -- same emails in opposite orders wait for each other instead of deadlocking (review demo 7).
        ORDER BY lower(x.email), x.ord
@@ -219,8 +218,8 @@ export class CustomersRepository {
     const [row] = await tx.rows<{ ids: string[] }>(
       `WITH inserted AS (
          INSERT INTO customer_operations (customer_id, seq, kind, payload, idempotency_key, request_id)
-         SELECT x.customer_id, x.seq, x.kind, x.payload, x.idempotency_key, $2
-         FROM jsonb_to_recordset($1::jsonb) AS x(ord int, customer_id uuid, seq int, kind text, payload jsonb, idempotency_key uuid)
+         SELECT x."customerId", x.seq, x.kind, x.payload, x."idempotencyKey", $2
+         FROM jsonb_to_recordset($1::jsonb) AS x(ord int, "customerId" uuid, seq int, kind text, payload jsonb, "idempotencyKey" uuid)
          ORDER BY x.ord
          RETURNING id
        )
@@ -312,7 +311,8 @@ export class CustomersRepository {
 
   /** A bounded sweep, so no caller ever waits on a big delete. */
   async purgeExpiredIdempotencyKeys(): Promise<void> {
-    await this.dataSource.query(
+    await queryRows(
+      this.dataSource,
       `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 500))`,
     );
   }

@@ -103,10 +103,10 @@ export class CustomersService {
       name: item.name,
       email: item.email,
       country: item.country,
-      document_type: item.document_type,
+      documentType: item.document_type,
       address: item.address ?? null,
-      tax_id: item.tax_id ?? null,
-      wallet_address: item.wallet_address ?? null,
+      taxId: item.tax_id ?? null,
+      walletAddress: item.wallet_address ?? null,
     }));
     // No separate look-up of taken emails first: the insert skips a row whose email an active
     // customer holds (ON CONFLICT), which is the same test in one round trip less. Anything
@@ -119,7 +119,7 @@ export class CustomersService {
     }
     await this.repository.insertOperations(
       tx,
-      rows.map((row, index) => ({ customer_id: row.id, seq: 1, kind: 'create', payload: { ...items[index] }, idempotency_key: randomUUID() })),
+      rows.map((row, index) => ({ customerId: row.id, seq: 1, kind: 'create', payload: { ...items[index] }, idempotencyKey: randomUUID() })),
       requestId,
     );
     const byId = new Map(inserted.map((c) => [c.id, c]));
@@ -135,7 +135,7 @@ export class CustomersService {
   /** Customers by sync status, and the outbox backlog: for the admin summary. */
   async syncOverview(): Promise<{ customers: CustomerCounts; outbox: { pending: number; oldest_pending_age_s: number | null } }> {
     const [customers, outbox] = await Promise.all([this.repository.countsBySyncStatus(), this.repository.outboxBacklog()]);
-    return { customers, outbox };
+    return { customers, outbox: { pending: outbox.pending, oldest_pending_age_s: outbox.oldestAgeSeconds } };
   }
 
   /** The customer's operations, newest first (its sync history). */
@@ -179,7 +179,7 @@ export class CustomersService {
       const updated = await this.repository.applyChange(tx, current.id, patch);
       await this.repository.insertOperations(
         tx,
-        [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'update', payload: { ...patch }, idempotency_key: randomUUID() }],
+        [{ customerId: current.id, seq: updated.lastOpSeq, kind: 'update', payload: { ...patch }, idempotencyKey: randomUUID() }],
         ctx.requestId,
       );
       return updated;
@@ -199,7 +199,7 @@ export class CustomersService {
       const updated = await this.repository.deactivate(tx, current.id);
       await this.repository.insertOperations(
         tx,
-        [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'deactivate', payload: {}, idempotency_key: randomUUID() }],
+        [{ customerId: current.id, seq: updated.lastOpSeq, kind: 'deactivate', payload: {}, idempotencyKey: randomUUID() }],
         ctx.requestId,
       );
       return updated;
@@ -221,7 +221,7 @@ export class CustomersService {
       const updated = await this.repository.applyChange(tx, current.id, {});
       const [id] = await this.repository.insertOperations(
         tx,
-        [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'deactivate', payload: {}, idempotency_key: randomUUID() }],
+        [{ customerId: current.id, seq: updated.lastOpSeq, kind: 'deactivate', payload: {}, idempotencyKey: randomUUID() }],
         ctx.requestId,
       );
       return id;
@@ -234,7 +234,7 @@ export class CustomersService {
     const updated = await this.repository.applyChange(tx, current.id, { [field]: value });
     const [id] = await this.repository.insertOperations(
       tx,
-      [{ customer_id: current.id, seq: updated.lastOpSeq, kind: 'update', payload: { [field]: value }, idempotency_key: randomUUID() }],
+      [{ customerId: current.id, seq: updated.lastOpSeq, kind: 'update', payload: { [field]: value }, idempotencyKey: randomUUID() }],
       ctx.requestId,
     );
     return id;

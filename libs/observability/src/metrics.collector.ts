@@ -79,9 +79,9 @@ export class MetricsCollector implements OnApplicationShutdown {
     if (!this.dataSource) return;
     try {
       const rows = await withTimeout(
-        this.dataSource.query<{ kind: string; status: string; runs: string; oldest_active_age: string | null }[]>(
+        this.dataSource.query<{ kind: string; status: string; runs: string; oldestActiveAge: string | null }[]>(
           `SELECT kind, status, count(*) AS runs,
-                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('queued', 'running'))) AS oldest_active_age
+                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('queued', 'running'))) AS "oldestActiveAge"
              FROM reconciliation_runs GROUP BY kind, status`,
         ),
         SCRAPE_DEPENDENCY_TIMEOUT_MS,
@@ -94,7 +94,7 @@ export class MetricsCollector implements OnApplicationShutdown {
       let oldest = 0;
       for (const row of rows) {
         this.metrics.reconciliationRunsByStatus.set({ kind: row.kind, status: row.status }, Number(row.runs));
-        oldest = Math.max(oldest, Number(row.oldest_active_age ?? 0));
+        oldest = Math.max(oldest, Number(row.oldestActiveAge ?? 0));
       }
       this.metrics.oldestActiveRunAge.set(oldest);
     } catch {

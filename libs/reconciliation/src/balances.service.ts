@@ -53,7 +53,7 @@ export class BalancesService {
     const customer = await this.customer(ref);
     const rows = await queryRows<{ currency: string; balance: string; observedAt: Date; runId: string | null }>(
       this.dataSource,
-      `SELECT * FROM (SELECT currency, balance::text AS balance, observed_at AS "observedAt", run_id AS "runId" FROM balance_history
+      `SELECT currency, balance, "observedAt", "runId" FROM (SELECT currency, balance::text AS balance, observed_at AS "observedAt", run_id AS "runId" FROM balance_history
                        WHERE customer_id = $1 ORDER BY observed_at DESC, id DESC LIMIT $2) h ORDER BY "observedAt"`,
       [customer.id, limit],
     );

@@ -27,19 +27,23 @@ export interface RunRow {
   trigger: RunTrigger;
   status: RunStatus;
   phase: RunPhase;
-  progress_done: number;
-  progress_total: number;
-  customers_checked: number;
-  balances_changed: number;
-  findings_count: number;
+  progressDone: number;
+  progressTotal: number;
+  customersChecked: number;
+  balancesChanged: number;
+  findingsCount: number;
   errors: number;
   totals: { currency: string; total: string }[];
   error: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  updated_at: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
 }
+
+const RUN_COLUMNS = `id, kind, trigger, status, phase, progress_done AS "progressDone", progress_total AS "progressTotal",
+  customers_checked AS "customersChecked", balances_changed AS "balancesChanged", findings_count AS "findingsCount",
+  errors, totals, error, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", updated_at AS "updatedAt"`;
 
 export interface ChunkRow {
   runId: string;
@@ -92,7 +96,7 @@ export class ReconciliationRunsRepository {
     try {
       const rows = await queryRows<RunRow>(
         this.dataSource,
-        `INSERT INTO reconciliation_runs (id, kind, trigger) VALUES ($1, $2, $3) RETURNING *`,
+        `INSERT INTO reconciliation_runs (id, kind, trigger) VALUES ($1, $2, $3) RETURNING ${RUN_COLUMNS}`,
         [randomUUID(), kind, trigger],
       );
       return rows[0];
@@ -110,23 +114,23 @@ export class ReconciliationRunsRepository {
   }
 
   async findActive(kind: RunKind): Promise<RunRow | null> {
-    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE kind = $1 AND ${ACTIVE}`, [kind]);
+    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE kind = $1 AND ${ACTIVE}`, [kind]);
     return rows[0] ?? null;
   }
 
   async listActive(): Promise<RunRow[]> {
-    return queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE ${ACTIVE} ORDER BY created_at`);
+    return queryRows(this.dataSource, `SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE ${ACTIVE} ORDER BY created_at`);
   }
 
   async get(id: string): Promise<RunRow | null> {
     if (!isUuid(id)) return null;
-    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT * FROM reconciliation_runs WHERE id = $1`, [id]);
+    const rows: RunRow[] = await queryRows(this.dataSource, `SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
   async list(limit: number, offset: number): Promise<{ runs: RunRow[]; total: number }> {
     const runs: RunRow[] = await queryRows(this.dataSource, 
-      `SELECT * FROM reconciliation_runs ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+      `SELECT ${RUN_COLUMNS} FROM reconciliation_runs ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
       [limit, offset],
     );
     const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_runs`);
@@ -135,14 +139,16 @@ export class ReconciliationRunsRepository {
 
   /** The latest run of each kind, whatever its status. */
   async latestOfEachKind(): Promise<RunRow[]> {
-    return queryRows(this.dataSource, `SELECT DISTINCT ON (kind) * FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
+    return queryRows(this.dataSource, `SELECT DISTINCT ON (kind) ${RUN_COLUMNS} FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
   }
 
   /** Totals of the latest completed balance runs, oldest first: the balance totals over runs. */
   async completedBalanceTotals(limit: number): Promise<RunRow[]> {
     return queryRows(this.dataSource, 
-      `SELECT * FROM (SELECT * FROM reconciliation_runs WHERE kind = 'balances' AND status = 'completed'
-                       ORDER BY created_at DESC, id DESC LIMIT $1) r ORDER BY created_at, id`,
+      `SELECT ${RUN_COLUMNS} FROM reconciliation_runs
+        WHERE id IN (SELECT id FROM reconciliation_runs WHERE kind = 'balances' AND status = 'completed'
+                      ORDER BY created_at DESC, id DESC LIMIT $1)
+        ORDER BY created_at, id`,
       [limit],
     );
   }
@@ -152,7 +158,7 @@ export class ReconciliationRunsRepository {
     const rows = await queryRows<RunRow>(
       this.dataSource,
       `UPDATE reconciliation_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
-        WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+        WHERE id = $1 AND ${ACTIVE} RETURNING ${RUN_COLUMNS}`,
       [id],
     );
     return rows[0] ?? null;
@@ -163,7 +169,7 @@ export class ReconciliationRunsRepository {
     await inTransaction(this.dataSource, async (sql) => {
       const ended = await sql.rows<RunRow>(
         `UPDATE reconciliation_runs SET status = 'failed', phase = 'done', error = $2, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+          WHERE id = $1 AND ${ACTIVE} RETURNING ${RUN_COLUMNS}`,
         [id, error],
       );
       // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
@@ -178,7 +184,7 @@ export class ReconciliationRunsRepository {
    * would wait for (and two chunks would deadlock).
    */
   async lockActive(sql: Sql, runId: string): Promise<RunRow | null> {
-    const rows: RunRow[] = await sql.rows(`SELECT * FROM reconciliation_runs WHERE id = $1 AND ${ACTIVE} FOR NO KEY UPDATE`, [runId]);
+    const rows: RunRow[] = await sql.rows(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1 AND ${ACTIVE} FOR NO KEY UPDATE`, [runId]);
     return rows[0] ?? null;
   }
 
@@ -373,13 +379,13 @@ export class ReconciliationRunsRepository {
               phase = 'done', finished_at = now(), updated_at = now(),
               error = CASE WHEN errors = 0 AND $2 = 0 THEN NULL
                            ELSE concat_ws('; ', errors || ' customer(s) could not be checked', $3::text) END
-        WHERE id = $1 RETURNING *`,
+        WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
       [runId, gaps.failedChunks, gaps.chunksWithErrors > 5 ? `${gaps.errorsText}; …` : gaps.errorsText],
     );
     await sql.rows(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [runId]);
     const ended = rows[0];
     // A completed run resolves the cases of its kinds that it no longer saw.
-    await this.cases.runEnded(sql, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.started_at ?? ended.created_at });
+    await this.cases.runEnded(sql, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.startedAt ?? ended.createdAt });
     // reconciliation.run_finished, committed with the run's end.
     await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended));
     return ended.status;
@@ -395,7 +401,7 @@ export class ReconciliationRunsRepository {
 
   async findingsPage(runId: string, limit: number, offset: number): Promise<{ findings: FindingView[]; total: number }> {
     const rows: FindingRow[] = await queryRows(this.dataSource, 
-      `SELECT * FROM reconciliation_findings WHERE run_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
+      `SELECT ${FINDING_COLUMNS} FROM reconciliation_findings WHERE run_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
       [runId, limit, offset],
     );
     const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_findings WHERE run_id = $1`, [runId]);
@@ -407,7 +413,7 @@ export class ReconciliationRunsRepository {
     let after = '0';
     for (;;) {
       const rows: FindingRow[] = await queryRows(this.dataSource, 
-        `SELECT * FROM reconciliation_findings WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        `SELECT ${FINDING_COLUMNS} FROM reconciliation_findings WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
         [runId, after, batch],
       );
       for (const row of rows) yield toFindingView(row);
@@ -419,31 +425,34 @@ export class ReconciliationRunsRepository {
 
 interface FindingRow {
   id: string;
-  run_id: string;
+  runId: string;
   kind: FindingView['kind'];
-  customer_id: string | null;
-  celar_id: string | null;
+  customerId: string | null;
+  celarId: string | null;
   field: string | null;
   expected: string | null;
   actual: string | null;
   delta: string | null;
   message: string;
-  created_at: Date;
+  createdAt: Date;
 }
+
+const FINDING_COLUMNS = `id, run_id AS "runId", kind, customer_id AS "customerId", celar_id AS "celarId", field, expected, actual, delta,
+  message, created_at AS "createdAt"`;
 
 function toFindingView(row: FindingRow): FindingView {
   return {
     id: Number(row.id),
-    run_id: row.run_id,
+    run_id: row.runId,
     kind: row.kind,
-    customer_id: row.customer_id,
-    celar_id: row.celar_id,
+    customer_id: row.customerId,
+    celar_id: row.celarId,
     field: row.field,
     expected: row.expected,
     actual: row.actual,
     delta: row.delta,
     message: row.message,
-    created_at: row.created_at.toISOString(),
+    created_at: row.createdAt.toISOString(),
   };
 }
 
@@ -453,14 +462,14 @@ export function toRunView(row: RunRow): RunView {
     kind: row.kind,
     trigger: row.trigger,
     status: row.status,
-    progress: { done: row.progress_done, total: row.progress_total },
-    started_at: row.started_at?.toISOString() ?? null,
-    finished_at: row.finished_at?.toISOString() ?? null,
-    created_at: row.created_at.toISOString(),
+    progress: { done: row.progressDone, total: row.progressTotal },
+    started_at: row.startedAt?.toISOString() ?? null,
+    finished_at: row.finishedAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
     counts: {
-      customers_checked: row.customers_checked,
-      balances_changed: row.balances_changed,
-      findings: row.findings_count,
+      customers_checked: row.customersChecked,
+      balances_changed: row.balancesChanged,
+      findings: row.findingsCount,
       errors: row.errors,
     },
     totals: row.totals,
@@ -470,9 +479,9 @@ export function toRunView(row: RunRow): RunView {
 }
 
 /** Seconds left at the pace so far; null unless running with some customers done. */
-export function etaSeconds(row: Pick<RunRow, 'status' | 'started_at' | 'progress_done' | 'progress_total'>, now = Date.now()): number | null {
-  if (row.status !== 'running' || !row.started_at || row.progress_done <= 0) return null;
-  const elapsedS = Math.max((now - row.started_at.getTime()) / 1000, 0);
-  const left = Math.max(row.progress_total - row.progress_done, 0);
-  return Math.ceil((left * elapsedS) / row.progress_done);
+export function etaSeconds(row: Pick<RunRow, 'status' | 'startedAt' | 'progressDone' | 'progressTotal'>, now = Date.now()): number | null {
+  if (row.status !== 'running' || !row.startedAt || row.progressDone <= 0) return null;
+  const elapsedS = Math.max((now - row.startedAt.getTime()) / 1000, 0);
+  const left = Math.max(row.progressTotal - row.progressDone, 0);
+  return Math.ceil((left * elapsedS) / row.progressDone);
 }

@@ -59,12 +59,12 @@ describe('etaSeconds', () => {
 
   it('projects the pace so far onto what is left', () => {
     // 250 of 1000 in 60 s: 750 more at the same pace take 180 s.
-    expect(etaSeconds({ status: 'running', started_at: started, progress_done: 250, progress_total: 1000 }, at(60))).toBe(180);
+    expect(etaSeconds({ status: 'running', startedAt: started, progressDone: 250, progressTotal: 1000 }, at(60))).toBe(180);
   });
 
   it('is null before any progress, and once the run is not running', () => {
-    expect(etaSeconds({ status: 'running', started_at: started, progress_done: 0, progress_total: 1000 }, at(60))).toBeNull();
-    expect(etaSeconds({ status: 'queued', started_at: null, progress_done: 0, progress_total: 0 }, at(60))).toBeNull();
-    expect(etaSeconds({ status: 'completed', started_at: started, progress_done: 1000, progress_total: 1000 }, at(60))).toBeNull();
+    expect(etaSeconds({ status: 'running', startedAt: started, progressDone: 0, progressTotal: 1000 }, at(60))).toBeNull();
+    expect(etaSeconds({ status: 'queued', startedAt: null, progressDone: 0, progressTotal: 0 }, at(60))).toBeNull();
+    expect(etaSeconds({ status: 'completed', startedAt: started, progressDone: 1000, progressTotal: 1000 }, at(60))).toBeNull();
   });
 });

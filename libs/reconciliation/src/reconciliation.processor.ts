@@ -88,7 +88,7 @@ export class ReconciliationProcessor {
    */
   async watchdog(): Promise<void> {
     for (const run of await this.runs.listActive()) {
-      const idleMs = Date.now() - run.updated_at.getTime();
+      const idleMs = Date.now() - run.updatedAt.getTime();
       if (run.status === 'queued' || run.phase === 'plan') {
         const state = await this.queue.jobState('start', { runId: run.id });
         if (state === 'failed') {
@@ -135,11 +135,11 @@ export class ReconciliationProcessor {
       const run = await this.runs.get(runId);
       if (run) {
         this.metrics?.reconciliationRunFinished(
-          { kind: run.kind, status: run.status, startedAt: run.started_at, finishedAt: run.finished_at },
+          { kind: run.kind, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt },
           await this.runs.findingCountsByKind(run.id),
         );
         this.logger.log(
-          `${run.kind} run ${run.id} ${run.status}: ${run.customers_checked} checked, ${run.findings_count} finding(s), ${run.errors} error(s)`,
+          `${run.kind} run ${run.id} ${run.status}: ${run.customersChecked} checked, ${run.findingsCount} finding(s), ${run.errors} error(s)`,
         );
       }
     }

@@ -4,20 +4,20 @@ import { classifyUnknown, compareRecord } from './record-compare';
 
 const ours = (over: Partial<MirrorRecord> = {}): MirrorRecord => ({
   id: 'our-1',
-  celar_id: 'cr_000000000001',
+  celarId: 'cr_000000000001',
   type: 'individual',
   name: 'Alice Wanjiku',
   email: 'alice@example.com',
   country: 'KEN',
-  document_type: 'passport',
+  documentType: 'passport',
   address: null,
-  tax_id: 'P87126345B',
-  wallet_address: '0x8ba1f109551bd432803012645ac136ddd64dba72',
-  verification_document: null,
-  incorporation_certificate: null,
-  is_active: true,
+  taxId: 'P87126345B',
+  walletAddress: '0x8ba1f109551bd432803012645ac136ddd64dba72',
+  verificationDocument: null,
+  incorporationCertificate: null,
+  isActive: true,
   pending: false,
-  deactivated_by_us: false,
+  deactivatedByUs: false,
   ...over,
 });
 
@@ -65,32 +65,32 @@ describe('compareRecord', () => {
   });
 
   it('flags a customer deactivated here but active upstream when nothing is pending', () => {
-    expect(compareRecord(ours({ is_active: false }), theirs()).findings).toEqual([
+    expect(compareRecord(ours({ isActive: false }), theirs()).findings).toEqual([
       expect.objectContaining({ kind: 'field_drift', field: 'is_active', expected: 'false', actual: 'true' }),
     ]);
-    expect(compareRecord(ours({ is_active: false, pending: true }), theirs()).findings).toEqual([]);
+    expect(compareRecord(ours({ isActive: false, pending: true }), theirs()).findings).toEqual([]);
   });
 
   it('reports a deactivation Celar made without our request on every run, and never one we asked for', () => {
-    const again = compareRecord(ours({ is_active: false }), theirs({ is_active: false }));
+    const again = compareRecord(ours({ isActive: false }), theirs({ is_active: false }));
     expect(again.deactivate).toBe(false);
     expect(again.findings).toEqual([expect.objectContaining({ kind: 'deactivated_upstream', field: 'is_active' })]);
-    expect(compareRecord(ours({ is_active: false, deactivated_by_us: true }), theirs({ is_active: false })).findings).toEqual([]);
+    expect(compareRecord(ours({ isActive: false, deactivatedByUs: true }), theirs({ is_active: false })).findings).toEqual([]);
   });
 });
 
 describe('classifyUnknown', () => {
   it('is a duplicate when one of ours, linked to another id, has the same email and tax id', () => {
-    const f = classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-1', celar_id: 'cr_000000000001', tax_id: 'P87126345B' }]);
+    const f = classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-1', celarId: 'cr_000000000001', taxId: 'P87126345B' }]);
     expect(f).toMatchObject({ kind: 'duplicate_upstream', customerId: 'our-1', celarId: 'cr_00000000000f', expected: 'cr_000000000001' });
   });
 
   it('is unknown otherwise, naming ours when its create is unconfirmed', () => {
-    expect(classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-1', celar_id: 'cr_000000000001', tax_id: 'OTHER' }])).toMatchObject({
+    expect(classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-1', celarId: 'cr_000000000001', taxId: 'OTHER' }])).toMatchObject({
       kind: 'unknown_upstream',
       customerId: null,
     });
-    expect(classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-2', celar_id: null, tax_id: 'P87126345B' }])).toMatchObject({
+    expect(classifyUnknown(theirs({ id: 'cr_00000000000f' }), [{ id: 'our-2', celarId: null, taxId: 'P87126345B' }])).toMatchObject({
       kind: 'unknown_upstream',
       customerId: 'our-2',
     });

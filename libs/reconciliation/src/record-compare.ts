@@ -6,18 +6,28 @@ type Normalize = (value: unknown) => string | null;
 const text: Normalize = (v) => (v === undefined || v === null || v === '' ? null : String(v));
 const lower: Normalize = (v) => text(v)?.toLowerCase() ?? null;
 
-/** Fields Celar holds a copy of, and how to compare them: emails and wallet addresses ignore case. */
-const DRIFT_FIELDS: { field: keyof MirrorRecord & keyof CelarCustomer; normalize: Normalize; secret?: boolean }[] = [
-  { field: 'name', normalize: text },
-  { field: 'email', normalize: lower },
-  { field: 'type', normalize: text },
-  { field: 'country', normalize: text },
-  { field: 'document_type', normalize: text },
-  { field: 'address', normalize: text },
-  { field: 'wallet_address', normalize: lower },
+/**
+ * Fields Celar holds a copy of, by their API name (Celar's too, and the name a finding reports),
+ * with the mirror's property that holds ours, and how to compare them: emails and wallet
+ * addresses ignore case.
+ */
+const DRIFT_FIELDS: { field: string; ours: keyof MirrorRecord; normalize: Normalize; secret?: boolean }[] = [
+  { field: 'name', ours: 'name', normalize: text },
+  { field: 'email', ours: 'email', normalize: lower },
+  { field: 'type', ours: 'type', normalize: text },
+  { field: 'country', ours: 'country', normalize: text },
+  { field: 'document_type', ours: 'documentType', normalize: text },
+  { field: 'address', ours: 'address', normalize: text },
+  { field: 'wallet_address', ours: 'walletAddress', normalize: lower },
   // Compared, but its values never go into a finding.
-  { field: 'tax_id', normalize: text, secret: true },
+  { field: 'tax_id', ours: 'taxId', normalize: text, secret: true },
 ];
+
+/** The mirror's property for each document field. */
+const OUR_DOCUMENT: Record<DocumentField, 'verificationDocument' | 'incorporationCertificate'> = {
+  verification_document: 'verificationDocument',
+  incorporation_certificate: 'incorporationCertificate',
+};
 
 export interface RecordComparison {
   findings: NewFinding[];
@@ -38,30 +48,31 @@ export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): Reco
 
   for (const field of DOCUMENT_FIELDS) {
     const theirs = text(upstream[field]);
-    if (theirs === text(ours[field])) continue;
+    const mine = ours[OUR_DOCUMENT[field]];
+    if (theirs === text(mine)) continue;
     result.documents[field] = theirs;
     if (theirs !== null) {
       result.findings.push({
         ...base,
         kind: 'document_attached',
         field,
-        expected: text(ours[field]),
+        expected: text(mine),
         actual: theirs,
-        message: `${field} was ${ours[field] ? 'replaced' : 'attached'} in Celar's dashboard; pulled into the mirror`,
+        message: `${field} was ${mine ? 'replaced' : 'attached'} in Celar's dashboard; pulled into the mirror`,
       });
     }
   }
 
   // Reported by every run, not only the one that pulls it in: its case stays open until an operator closes it.
-  if (upstream.is_active === false && (ours.is_active || !ours.deactivated_by_us)) {
-    result.deactivate = ours.is_active;
+  if (upstream.is_active === false && (ours.isActive || !ours.deactivatedByUs)) {
+    result.deactivate = ours.isActive;
     result.findings.push({
       ...base,
       kind: 'deactivated_upstream',
       field: 'is_active',
       expected: 'true',
       actual: 'false',
-      message: ours.is_active
+      message: ours.isActive
         ? `${upstream.id} was deactivated in Celar but not by us; deactivated in the mirror too`
         : `${upstream.id} was deactivated in Celar but not by us`,
     });
@@ -69,7 +80,7 @@ export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): Reco
 
   if (ours.pending) return result;
 
-  if (upstream.is_active === true && !ours.is_active) {
+  if (upstream.is_active === true && !ours.isActive) {
     result.findings.push({
       ...base,
       kind: 'field_drift',
@@ -79,14 +90,14 @@ export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): Reco
       message: `deactivated here, still active in Celar`,
     });
   }
-  for (const { field, normalize, secret } of DRIFT_FIELDS) {
+  for (const { field, ours: property, normalize, secret } of DRIFT_FIELDS) {
     if (!(field in upstream)) continue;
-    if (normalize(ours[field]) === normalize(upstream[field])) continue;
+    if (normalize(ours[property]) === normalize(upstream[field])) continue;
     result.findings.push({
       ...base,
       kind: 'field_drift',
       field,
-      expected: secret ? null : text(ours[field]),
+      expected: secret ? null : text(ours[property]),
       actual: secret ? null : text(upstream[field]),
       message: secret ? `${field} differs in Celar (values withheld)` : `${field} differs in Celar`,
     });
@@ -95,22 +106,22 @@ export function compareRecord(ours: MirrorRecord, upstream: CelarCustomer): Reco
 }
 
 /** An upstream customer we do not know: a duplicate of one of ours (same email and tax id), or unknown. */
-export function classifyUnknown(upstream: CelarCustomer, sameEmail: Pick<MirrorRecord, 'id' | 'celar_id' | 'tax_id'>[]): NewFinding {
+export function classifyUnknown(upstream: CelarCustomer, sameEmail: Pick<MirrorRecord, 'id' | 'celarId' | 'taxId'>[]): NewFinding {
   const taxId = text(upstream.tax_id);
-  const match = sameEmail.filter((c) => text(c.tax_id) === taxId);
-  const linked = match.find((c) => c.celar_id !== null && c.celar_id !== upstream.id);
+  const match = sameEmail.filter((c) => text(c.taxId) === taxId);
+  const linked = match.find((c) => c.celarId !== null && c.celarId !== upstream.id);
   if (linked) {
     return {
       kind: 'duplicate_upstream',
       customerId: linked.id,
       celarId: upstream.id,
       field: 'celar_id',
-      expected: linked.celar_id,
+      expected: linked.celarId,
       actual: upstream.id,
-      message: `Celar holds ${upstream.id} besides ${linked.celar_id}, with the same email and tax id as our customer`,
+      message: `Celar holds ${upstream.id} besides ${linked.celarId}, with the same email and tax id as our customer`,
     };
   }
-  const unlinked = match.find((c) => c.celar_id === null);
+  const unlinked = match.find((c) => c.celarId === null);
   const state = upstream.is_active === false ? 'deactivated ' : '';
   return {
     kind: 'unknown_upstream',

@@ -170,7 +170,7 @@ export class RecordReconciler {
   private async reconcile(sql: Sql, upstream: CelarCustomer[]): Promise<NewFinding[]> {
     if (upstream.length === 0) return [];
     const mirror = await this.mirror.mirrorRecords(sql, { celarIds: upstream.map((u) => u.id) });
-    const byCelarId = new Map(mirror.map((c) => [c.celar_id!, c]));
+    const byCelarId = new Map(mirror.map((c) => [c.celarId!, c]));
     const unknown = upstream.filter((u) => !byCelarId.has(u.id));
     const sameEmail = await this.byEmail(sql, unknown);
 
@@ -190,7 +190,7 @@ export class RecordReconciler {
         ...comparison.findings.filter(
           (f) =>
             (f.kind !== 'document_attached' || applied.documents.has(f.field as DocumentField)) &&
-            (f.kind !== 'deactivated_upstream' || applied.deactivated || !ours.is_active),
+            (f.kind !== 'deactivated_upstream' || applied.deactivated || !ours.isActive),
         ),
       );
     }

@@ -109,18 +109,18 @@ export function toEndpointView(row: EndpointRow): EndpointView {
     types: row.types,
     description: row.description,
     enabled: row.enabled,
-    created_at: row.created_at.toISOString(),
+    created_at: row.createdAt.toISOString(),
   };
 }
 
 function toDeliveryView(row: DeliveryLogRow): DeliveryView {
   return {
-    event_id: row.event_id,
+    event_id: row.eventId,
     type: row.type,
     status: row.status,
     attempts: row.attempts,
-    last_status_code: row.last_status_code,
-    last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
-    next_attempt_at: row.next_attempt_at?.toISOString() ?? null,
+    last_status_code: row.lastStatusCode,
+    last_attempt_at: row.lastAttemptAt?.toISOString() ?? null,
+    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
   };
 }

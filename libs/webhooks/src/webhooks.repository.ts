@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { isUuid } from '@app/common';
+import { inTransaction, queryRows } from '@app/database';
 import { EndpointInput } from './webhook-endpoint.input';
 import { WebhookEventType } from './webhook-event-types';
 import { WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
@@ -14,19 +15,22 @@ export interface EndpointRow {
   description: string | null;
   enabled: boolean;
   secret: string;
-  failing_since: Date | null;
-  disabled_reason: string | null;
-  created_at: Date;
+  failingSince: Date | null;
+  disabledReason: string | null;
+  createdAt: Date;
 }
 
+const ENDPOINT_COLUMNS = `id, url, types, description, enabled, secret, failing_since AS "failingSince",
+  disabled_reason AS "disabledReason", created_at AS "createdAt"`;
+
 export interface DeliveryLogRow {
-  event_id: string;
+  eventId: string;
   type: WebhookEventType;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
-  last_status_code: number | null;
-  last_attempt_at: Date | null;
-  next_attempt_at: Date | null;
+  lastStatusCode: number | null;
+  lastAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
 }
 
 /** A delivery claimed for one attempt, with what is needed to send it. */
@@ -51,33 +55,34 @@ const ms = (sql: string) => `make_interval(secs => ${sql}::double precision / 10
 /** Endpoints, events and deliveries in SQL (tables of migration 1765300000000-Webhooks). */
 @Injectable()
 export class WebhooksRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   // ---- endpoints (admin API) ----
 
   async createEndpoint(input: EndpointInput & { url: string }, secret: string): Promise<EndpointRow> {
-    const [row] = await this.db.query<EndpointRow[]>(
-      `INSERT INTO webhook_endpoints (id, url, types, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    const [row] = await queryRows<EndpointRow>(
+      this.dataSource,
+      `INSERT INTO webhook_endpoints (id, url, types, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING ${ENDPOINT_COLUMNS}`,
       [randomUUID(), input.url, input.types ?? null, input.description ?? null, secret],
     );
     return row;
   }
 
   listEndpoints(): Promise<EndpointRow[]> {
-    return this.db.query(`SELECT * FROM webhook_endpoints ORDER BY created_at, id`);
+    return queryRows<EndpointRow>(this.dataSource, `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id`);
   }
 
   async getEndpoint(id: string): Promise<EndpointRow | null> {
     if (!isUuid(id)) return null;
-    const [row] = await this.db.query<EndpointRow[]>(`SELECT * FROM webhook_endpoints WHERE id = $1`, [id]);
+    const [row] = await queryRows<EndpointRow>(this.dataSource, `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`, [id]);
     return row ?? null;
   }
 
   /** Re-enabling clears the failure streak and makes its waiting deliveries due at once. */
   async updateEndpoint(id: string, input: EndpointInput): Promise<EndpointRow | null> {
     if (!isUuid(id)) return null;
-    return this.db.transaction(async (m) => {
-      const [before] = await m.query<EndpointRow[]>(`SELECT * FROM webhook_endpoints WHERE id = $1 FOR UPDATE`, [id]);
+    return inTransaction(this.dataSource, async (sql) => {
+      const [before] = await sql.rows<Pick<EndpointRow, 'enabled'>>(`SELECT enabled FROM webhook_endpoints WHERE id = $1 FOR UPDATE`, [id]);
       if (!before) return null;
       const set: string[] = ['updated_at = now()'];
       const params: unknown[] = [id];
@@ -93,10 +98,10 @@ export class WebhooksRepository {
         if (input.enabled && !before.enabled) set.push('failing_since = NULL', 'disabled_reason = NULL');
         if (!input.enabled) set.push(`disabled_reason = 'disabled by an operator'`);
       }
-      const [[row]] = await m.query<[EndpointRow[], number]>(`UPDATE webhook_endpoints SET ${set.join(', ')} WHERE id = $1 RETURNING *`, params);
+      const [row] = await sql.rows<EndpointRow>(`UPDATE webhook_endpoints SET ${set.join(', ')} WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`, params);
       if (input.enabled && !before.enabled) {
-        await m.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at > now()`, [id]);
-        await m.query(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
+        await sql.rows(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at > now()`, [id]);
+        await sql.rows(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
       }
       return row;
     });
@@ -105,21 +110,24 @@ export class WebhooksRepository {
   /** Its deliveries go with it (cascade): nothing more is sent to it. */
   async deleteEndpoint(id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const [, count] = await this.db.query<[unknown[], number]>(`DELETE FROM webhook_endpoints WHERE id = $1`, [id]);
-    return count > 0;
+    const deleted = await queryRows(this.dataSource, `DELETE FROM webhook_endpoints WHERE id = $1 RETURNING id`, [id]);
+    return deleted.length > 0;
   }
 
   async deliveriesPage(endpointId: string, limit: number, offset: number): Promise<{ rows: DeliveryLogRow[]; total: number }> {
-    const rows = await this.db.query<DeliveryLogRow[]>(
-      `SELECT d.event_id, ev.type, d.status, d.attempts, d.last_status_code, d.last_attempt_at,
-              CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at
+    const rows = await queryRows<DeliveryLogRow>(
+      this.dataSource,
+      `SELECT d.event_id AS "eventId", ev.type, d.status, d.attempts, d.last_status_code AS "lastStatusCode",
+              d.last_attempt_at AS "lastAttemptAt", CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS "nextAttemptAt"
          FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id
         WHERE d.endpoint_id = $1 ORDER BY d.event_seq DESC, d.id DESC LIMIT $2 OFFSET $3`,
       [endpointId, limit, offset],
     );
-    const [{ total }] = await this.db.query<{ total: number }[]>(`SELECT count(*)::int AS total FROM webhook_deliveries WHERE endpoint_id = $1`, [
-      endpointId,
-    ]);
+    const [{ total }] = await queryRows<{ total: number }>(
+      this.dataSource,
+      `SELECT count(*)::int AS total FROM webhook_deliveries WHERE endpoint_id = $1`,
+      [endpointId],
+    );
     return { rows, total };
   }
 
@@ -128,10 +136,10 @@ export class WebhooksRepository {
    * event, so the same webhook-id), unless one is still pending. Answers the number of events.
    */
   async recover(endpointId: string, since: Date): Promise<number> {
-    return this.db.transaction(async (m) => {
-      const [endpoint] = await m.query<EndpointRow[]>(`SELECT * FROM webhook_endpoints WHERE id = $1 FOR SHARE`, [endpointId]);
+    return inTransaction(this.dataSource, async (sql) => {
+      const [endpoint] = await sql.rows<Pick<EndpointRow, 'types'>>(`SELECT types FROM webhook_endpoints WHERE id = $1 FOR SHARE`, [endpointId]);
       if (!endpoint) return -1;
-      const [{ n }] = await m.query<{ n: number }[]>(
+      const [{ n }] = await sql.rows<{ n: number }>(
         `WITH matching AS (
            SELECT ev.id, ev.seq, coalesce(ev.customer_id::text, ev.id) AS order_key FROM webhook_events ev
             WHERE ev.created_at >= $2 AND ($3::text[] IS NULL OR ev.type = ANY ($3::text[]))),
@@ -144,7 +152,7 @@ export class WebhooksRepository {
          SELECT (SELECT count(*) FROM matching)::int AS n, (SELECT count(*) FROM added)::int AS added`,
         [endpointId, since, endpoint.types],
       );
-      await m.query(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
+      await sql.rows(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
       return n;
     });
   }
@@ -152,7 +160,7 @@ export class WebhooksRepository {
   // ---- dispatcher (worker) ----
 
   enabledEndpoints(): Promise<Pick<EndpointRow, 'id' | 'url' | 'secret'>[]> {
-    return this.db.query(`SELECT id, url, secret FROM webhook_endpoints WHERE enabled ORDER BY id`);
+    return queryRows(this.dataSource, `SELECT id, url, secret FROM webhook_endpoints WHERE enabled ORDER BY id`);
   }
 
   /**
@@ -162,7 +170,8 @@ export class WebhooksRepository {
    * is then due again (at least once). SKIP LOCKED: several workers never claim one delivery.
    */
   async claimDue(endpointId: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const [rows] = await this.db.query<[ClaimedDelivery[], number]>(
+    return queryRows<ClaimedDelivery>(
+      this.dataSource,
       `WITH picked AS (
          SELECT d.id FROM webhook_deliveries d
           WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
@@ -180,7 +189,6 @@ export class WebhooksRepository {
                   ev.created_at AS "eventCreatedAt", ev.data, d.created_at AS "queuedAt"`,
       [endpointId, limit, leaseMs],
     );
-    return rows;
   }
 
   /**
@@ -194,37 +202,37 @@ export class WebhooksRepository {
     delivery: ClaimedDelivery,
     outcome: AttemptOutcome,
   ): Promise<{ status: 'delivered' | 'retry' | 'failed' | 'gone'; endpointDisabled: boolean }> {
-    return this.db.transaction(async (m) => {
+    return inTransaction(this.dataSource, async (sql) => {
       if (outcome.kind === 'delivered') {
-        const [updated] = await m.query<[unknown[], number]>(
+        const updated = await sql.rows(
           `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_status_code = $2, last_error = NULL, lease_until = NULL
             WHERE id = $1 AND status = 'pending' RETURNING 1`,
           [delivery.id, outcome.statusCode],
         );
-        await m.query(
+        await sql.rows(
           `UPDATE webhook_deliveries SET next_attempt_at = now()
             WHERE endpoint_id = $1 AND order_key = $2 AND status = 'pending' AND next_attempt_at > now()`,
           [endpointId, delivery.orderKey],
         );
-        await m.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [endpointId]);
+        await sql.rows(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [endpointId]);
         return { status: updated.length > 0 ? 'delivered' : 'gone', endpointDisabled: false };
       }
-      const [[endpoint]] = await m.query<[EndpointRow[], number]>(
-        `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = $1 RETURNING *`,
+      const [endpoint] = await sql.rows<Pick<EndpointRow, 'enabled' | 'failingSince'>>(
+        `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = $1 RETURNING enabled, failing_since AS "failingSince"`,
         [endpointId],
       );
       if (!endpoint) return { status: 'gone', endpointDisabled: false };
       let endpointDisabled = false;
-      if (endpoint.enabled && endpoint.failing_since && endpoint.failing_since < outcome.disableBefore) {
-        await m.query(
+      if (endpoint.enabled && endpoint.failingSince && endpoint.failingSince < outcome.disableBefore) {
+        await sql.rows(
           `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
-          [endpointId, `every delivery failed since ${endpoint.failing_since.toISOString()}`],
+          [endpointId, `every delivery failed since ${endpoint.failingSince.toISOString()}`],
         );
         endpointDisabled = true;
       }
       // A disabled endpoint keeps its deliveries pending: re-enabling it sends them.
       const giveUp = !endpointDisabled && delivery.queuedAt < outcome.giveUpBefore;
-      const [rows] = await m.query<[{ next: Date }[], number]>(
+      const rows = await sql.rows<{ next: Date }>(
         `UPDATE webhook_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE 'pending' END,
                 last_status_code = $2, last_error = $3, lease_until = NULL, next_attempt_at = now() + ${ms('$4')}
           WHERE id = $1 AND status = 'pending' RETURNING next_attempt_at AS next`,
@@ -232,7 +240,7 @@ export class WebhooksRepository {
       );
       if (rows.length === 0) return { status: 'gone', endpointDisabled };
       if (!giveUp) {
-        await m.query(
+        await sql.rows(
           `UPDATE webhook_deliveries SET next_attempt_at = $3
             WHERE endpoint_id = $1 AND order_key = $2 AND status = 'pending' AND next_attempt_at < $3`,
           [endpointId, delivery.orderKey, rows[0].next],
@@ -244,7 +252,8 @@ export class WebhooksRepository {
 
   /** Deliveries not yet made to enabled endpoints, and the age of the oldest, for the metrics. */
   async backlog(): Promise<{ pending: number; oldestSeconds: number }> {
-    const [row] = await this.db.query<{ pending: number; oldest: number | null }[]>(
+    const [row] = await queryRows<{ pending: number; oldest: number | null }>(
+      this.dataSource,
       `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(d.created_at))::float AS oldest
          FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
         WHERE d.status = 'pending'`,

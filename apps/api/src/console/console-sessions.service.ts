@@ -4,6 +4,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { keyActor } from '@app/cases';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { queryRows } from '@app/database';
 import { ApiKeyRing, sha256 } from '../http/api-key-ring';
 
 /** How long a console session lasts from sign-in. */
@@ -26,7 +27,7 @@ export class ConsoleSessionsService {
   private readonly keys: ApiKeyRing;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.keys = new ApiKeyRing(config);
@@ -39,27 +40,32 @@ export class ConsoleSessionsService {
     if (role === undefined) return { ok: false, status: 401 };
     if (role !== 'admin') return { ok: false, status: 403 };
     const token = randomBytes(32).toString('base64url');
-    await this.db.query(
+    await queryRows(
+      this.dataSource,
       `INSERT INTO console_sessions (token_hash, actor, csrf_token, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 second')`,
       [digest(token), keyActor(sha256(key.trim()).toString('hex')), randomBytes(24).toString('base64url'), SESSION_TTL_S],
     );
     // Expired sessions are swept now and then, a bounded batch at a time.
-    await this.db.query(`DELETE FROM console_sessions WHERE token_hash IN (SELECT token_hash FROM console_sessions WHERE expires_at < now() LIMIT 100)`);
+    await queryRows(
+      this.dataSource,
+      `DELETE FROM console_sessions WHERE token_hash IN (SELECT token_hash FROM console_sessions WHERE expires_at < now() LIMIT 100)`,
+    );
     return { ok: true, token };
   }
 
   async find(token: string | undefined): Promise<ConsoleSession | null> {
     if (!token || token.length > 100) return null;
-    const rows: { actor: string; csrf_token: string }[] = await this.db.query(
-      `SELECT actor, csrf_token FROM console_sessions WHERE token_hash = $1 AND expires_at > now()`,
+    const [session] = await queryRows<ConsoleSession>(
+      this.dataSource,
+      `SELECT actor, csrf_token AS "csrfToken" FROM console_sessions WHERE token_hash = $1 AND expires_at > now()`,
       [digest(token)],
     );
-    return rows[0] ? { actor: rows[0].actor, csrfToken: rows[0].csrf_token } : null;
+    return session ?? null;
   }
 
   async end(token: string | undefined): Promise<void> {
     if (!token || token.length > 100) return;
-    await this.db.query(`DELETE FROM console_sessions WHERE token_hash = $1`, [digest(token)]);
+    await queryRows(this.dataSource, `DELETE FROM console_sessions WHERE token_hash = $1`, [digest(token)]);
   }
 }
 

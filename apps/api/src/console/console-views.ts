@@ -328,7 +328,7 @@ ${cases.length
   : html`<p class="muted">No case.</p>`}
 <h2>Sync history</h2>
 <table><thead><tr><th scope="col">seq</th><th scope="col">operation</th><th scope="col">status</th><th scope="col">attempts</th><th scope="col">created</th><th scope="col">done</th><th scope="col">last error</th></tr></thead><tbody>
-${history.map((o) => html`<tr><td class="num">${o.seq}</td><td>${o.kind}</td><td>${badge(o.status)}</td><td class="num">${o.attempts}</td><td>${when(o.created_at)}</td><td>${when(o.completed_at)}</td><td>${o.error_code ? `${o.error_code}: ${o.error_message ?? ''}` : ''}</td></tr>`)}
+${history.map((o) => html`<tr><td class="num">${o.seq}</td><td>${o.kind}</td><td>${badge(o.status)}</td><td class="num">${o.attempts}</td><td>${when(o.createdAt.toISOString())}</td><td>${when(o.completedAt?.toISOString())}</td><td>${o.errorCode ? `${o.errorCode}: ${o.errorMessage ?? ''}` : ''}</td></tr>`)}
 </tbody></table>`,
   );
 }

@@ -15,7 +15,7 @@ const LIB_DEPENDENCIES = {
   common: [],
   config: [],
   database: ['config'],
-  queue: ['config'],
+  queue: ['common', 'config'],
   customers: ['common', 'database'],
   'celar-client': ['common', 'config', 'queue'],
   'celar-sandbox': ['common', 'config'],

@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { RedisConnection, bullPrefix, closeRedis, createRedis } from '@app/queue';
+import { closeRedis } from '@app/common';
+import { RedisConnection, bullPrefix, createRedis } from '@app/queue';
 import { CelarRequestBudget } from './celar-request.budget';
 import { CelarClient } from './celar.client';
 

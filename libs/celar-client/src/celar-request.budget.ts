@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { RedisConnection } from '@app/queue';
+import { withTimeout } from '@app/common';
 
 // GCRA with reservations, shared by every process through Redis: each request takes the
 // next free slot (slots are 1000/rate ms apart), so requests leave evenly spaced rather
@@ -167,7 +168,7 @@ export class CelarRequestBudget {
 
   private async run(command: () => Promise<unknown>): Promise<unknown> {
     try {
-      const result = await withTimeout(command(), REDIS_TIMEOUT_MS);
+      const result = await withTimeout(command(), REDIS_TIMEOUT_MS, 'redis');
       if (this.degraded) {
         this.degraded = false;
         this.logger.log('Celar request budget is back in force (Redis reachable)');
@@ -181,13 +182,4 @@ export class CelarRequestBudget {
       return undefined;
     }
   }
-}
-
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

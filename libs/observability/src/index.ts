@@ -8,5 +8,4 @@ export { JobLogger, JobLogFields, describeError } from './job-logger.service';
 export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequestId, runWithRequestLogger, REQUEST_ID_HEADER } from './logging';
 export { REDACTED, REDACT_PATHS, redactUrl } from './redact';
 export { enableGracefulShutdown } from './graceful-shutdown';
-export { withTimeout } from './with-timeout';
 export { CelarMetricsBridge } from './celar-metrics.bridge';

@@ -6,7 +6,7 @@ import { outboxBacklog } from '@app/customers';
 import { RedisConnection, queuePrefix } from '@app/queue';
 import { MetricsService, QUEUE_STATES } from './metrics.service';
 import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions } from './observability.options';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '@app/common';
 
 /** A scrape must answer even when Redis or Postgres does not. */
 const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;

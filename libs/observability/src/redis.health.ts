@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisConnection, pingRedis } from '@app/queue';
 import { OBSERVABILITY_REDIS } from './observability.options';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '@app/common';
 
 /**
  * PING on a fail-fast connection (on a cluster, every master), bounded: a Redis that hangs reads

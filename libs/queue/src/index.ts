@@ -5,5 +5,5 @@ export { QueueProducer, QueueUnavailableError } from './queue.producer';
 export type { AddOptions, QueueJobState } from './queue.producer';
 export { defineQueue } from './queue-definition';
 export type { JobHandlers, JobMap, JobName, JobOf, JobSpec, QueueDefinition } from './queue-definition';
-export { bullPrefix, closeRedis, createRedis, pingRedis, queuePrefix } from './redis';
+export { bullPrefix, createRedis, pingRedis, queuePrefix } from './redis';
 export type { RedisConnection } from './redis';

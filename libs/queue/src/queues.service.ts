@@ -3,7 +3,8 @@ import { Job, Worker, WorkerOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { JobHandlers, JobMap, JobOf, QueueDefinition } from './queue-definition';
 import { QueueProducer, openQueue } from './queue.producer';
-import { RedisConnection, closeRedis, createRedis, queuePrefix } from './redis';
+import { closeRedis } from '@app/common';
+import { RedisConnection, createRedis, queuePrefix } from './redis';
 
 /** BullMQ worker settings a queue's worker may choose (the connection and prefix are ours). */
 export interface WorkerSettings<Jobs extends JobMap> extends Omit<WorkerOptions, 'connection' | 'prefix' | 'autorun'> {

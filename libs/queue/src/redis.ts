@@ -35,11 +35,6 @@ export function createRedis(config: AppConfig, role: 'worker' | 'producer'): Red
   return redis;
 }
 
-/** Closes politely (pending replies first), or at once when Redis does not answer. */
-export async function closeRedis(redis: RedisConnection): Promise<void> {
-  await redis.quit().catch(() => redis.disconnect());
-}
-
 /**
  * Answers when Redis can serve us: PING on one server; on a cluster, PING on every master
  * (a queue or the budget whose slot sits on an unreachable master is down, whatever the others say).

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { OBSERVABILITY_REDIS, withTimeout } from '@app/observability';
+import { withTimeout } from '@app/common';
+import { OBSERVABILITY_REDIS } from '@app/observability';
 import { RedisConnection, bullPrefix } from '@app/queue';
 
 /** `?refresh=true` calls one API key may make per window: a few, so no key can spend the shared Celar budget. */

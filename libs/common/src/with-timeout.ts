@@ -1,4 +1,4 @@
-/** Rejects after `ms`, so a probe or a scrape never waits on a dependency that hangs. */
+/** Rejects after `ms`, so a probe, a scrape or a budget check never waits on a dependency that hangs. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

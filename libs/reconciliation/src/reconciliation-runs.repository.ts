@@ -173,7 +173,7 @@ export class ReconciliationRunsRepository {
         [id, error],
       );
       // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
-      if (ended[0]) await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended[0]));
+      if (ended[0]) await WebhookEvents.appendRunFinished(sql, toRunView(ended[0]));
       await sql.rows(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
     });
   }
@@ -387,7 +387,7 @@ export class ReconciliationRunsRepository {
     // A completed run resolves the cases of its kinds that it no longer saw.
     await this.cases.runEnded(sql, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.startedAt ?? ended.createdAt });
     // reconciliation.run_finished, committed with the run's end.
-    await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended));
+    await WebhookEvents.appendRunFinished(sql, toRunView(ended));
     return ended.status;
   }
 

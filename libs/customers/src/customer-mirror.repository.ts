@@ -158,8 +158,8 @@ export async function customerResponses(sql: Sql, customerIds: string[]): Promis
 
 /**
  * Operations not yet sent to Celar, and how long the oldest has waited (seconds, fractional;
- * null when none). A function of the data source, so the metrics collector can ask it without
- * a module of its own; one scan of the partial index on unfinished operations.
+ * null when none). A function of the data source, so the outbox gauges (libs/sync) can ask it
+ * without this module; one scan of the partial index on unfinished operations.
  */
 export async function outboxBacklog(dataSource: DataSource): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
   const [row] = await queryRows<{ pending: number; oldest: number | null }>(

@@ -79,6 +79,13 @@ export interface Advance {
 
 const ACTIVE = `status IN ('queued', 'running')`;
 
+export interface RunCount {
+  kind: RunKind;
+  status: RunStatus;
+  runs: number;
+  oldestActiveAgeSeconds: number | null;
+}
+
 /** Runs, chunks and findings in SQL; every method that changes a run's state is safe to repeat. */
 @Injectable()
 export class ReconciliationRunsRepository {
@@ -135,6 +142,16 @@ export class ReconciliationRunsRepository {
     );
     const [{ total }] = await queryRows<{ total: number }>(this.dataSource, `SELECT count(*)::int AS total FROM reconciliation_runs`);
     return { runs, total };
+  }
+
+  /** Runs by kind and status, each with the age of its oldest queued or running run (seconds; null when none): the run gauges. */
+  async runCounts(): Promise<RunCount[]> {
+    return queryRows<RunCount>(
+      this.dataSource,
+      `SELECT kind, status, count(*)::int AS runs,
+              extract(epoch FROM now() - min(created_at) FILTER (WHERE ${ACTIVE}))::float8 AS "oldestActiveAgeSeconds"
+         FROM reconciliation_runs GROUP BY kind, status`,
+    );
   }
 
   /** The latest run of each kind, whatever its status. */

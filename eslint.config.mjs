@@ -19,7 +19,7 @@ const LIB_DEPENDENCIES = {
   customers: ['common', 'database'],
   'celar-client': ['common', 'config', 'queue'],
   'celar-sandbox': ['common', 'config'],
-  observability: ['celar-client', 'common', 'config', 'customers', 'queue'],
+  observability: ['celar-client', 'common', 'config', 'queue'],
   webhooks: ['common', 'config', 'customers', 'database', 'observability'],
   cases: ['common', 'config', 'customers', 'database', 'webhooks'],
   sync: ['celar-client', 'common', 'config', 'customers', 'database', 'observability', 'queue'],

@@ -9,7 +9,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { runMigrations } from '@app/database';
+import { inTransaction, runMigrations } from '@app/database';
 import { startSandbox, startWebhookReceiver, WebhookReceiver } from '@app/testing';
 import { newEndpointSecret, WebhookEvents } from '@app/webhooks';
 import { createWorkerApp } from '../apps/worker/src/worker-app';
@@ -102,7 +102,7 @@ async function deliveryThroughput(receiver: WebhookReceiver, events: number, con
         customerId: customers[(i + k) % customers.length],
         data: { customer: { id: customers[(i + k) % customers.length], name: `Bench ${i + k}` } },
       }));
-      await source.transaction((m) => WebhookEvents.append(m, batch));
+      await inTransaction(source, (sql) => WebhookEvents.append(sql, batch));
     }
     const started = Date.now();
     worker = await createWorkerApp(env(url, 'http://127.0.0.1:9/api/v1', { WEBHOOK_CONCURRENCY: String(concurrency) }));

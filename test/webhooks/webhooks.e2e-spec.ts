@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { inTransaction } from '@app/database';
 import { TEST_APP_KEY, startWebhookReceiver, WebhookReceiver } from '@app/testing';
 import { WebhookEvents } from '@app/webhooks';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
@@ -80,7 +81,7 @@ describe('events to PSP apps', () => {
     const run = await http(stack).post('/api/v1/admin/reconciliations').set(ADMIN).send({ kind: 'balances' }).expect(202);
     // The cases lib calls this in its own transaction; here the test stands in for it.
     const openedCase = { id: 'case-1', kind: 'field_drift', status: 'open', customer_id: ids[1], field: 'name' };
-    await stack.api.get(DataSource).transaction((m) => WebhookEvents.appendCaseOpened(m, openedCase));
+    await inTransaction(stack.api.get(DataSource), (sql) => WebhookEvents.appendCaseOpened(sql, openedCase));
 
     const types = ['customer.synced', 'customer.updated', 'customer.deactivated', 'customer.sync_failed', 'reconciliation.run_finished', 'reconciliation.case_opened'];
     await waitFor('every type at the "all" endpoint', () => types.every((t) => receiver.accepted('all').some((r) => r.type === t)));

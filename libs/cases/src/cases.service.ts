@@ -77,7 +77,7 @@ export class CasesService implements OnModuleInit {
     );
     for (const caseId of caseIds) {
       const row = await this.cases.get(caseId, m);
-      if (row) await WebhookEvents.appendCaseOpened(m.runner, toCaseView(row));
+      if (row) await WebhookEvents.appendCaseOpened(m, toCaseView(row));
     }
   }
 

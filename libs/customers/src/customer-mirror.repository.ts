@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows, Sql } from '@app/database';
+import { CUSTOMER_COLUMNS, toCustomer } from './customer-columns';
 import { DocumentField, DOCUMENT_FIELDS } from './customer-input.dto';
 import { CUSTOMER_REF } from './customer-ref';
+import { CustomerResponse, toCustomerResponse } from './customer.serializer';
 import type { NewCustomerRow } from './customers.repository';
 
 /** A mirror row as reconciliation compares it with Celar's copy. */
@@ -144,9 +146,20 @@ export class CustomerMirrorRepository {
 }
 
 /**
+ * These customers as the API shows them, read in the caller's transaction (so as its changes left
+ * them); ids that match none are left out. A function of the transaction, so that webhook events
+ * written inside it can carry the customer without a module of their own.
+ */
+export async function customerResponses(sql: Sql, customerIds: string[]): Promise<CustomerResponse[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await sql.rows(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE id = ANY($1::uuid[])`, [[...new Set(customerIds)]]);
+  return rows.map((row) => toCustomerResponse(toCustomer(row)));
+}
+
+/**
  * Operations not yet sent to Celar, and how long the oldest has waited (seconds, fractional;
- * null when none). A function of the data source, so the metrics collector can ask it without
- * a module of its own; one scan of the partial index on unfinished operations.
+ * null when none). A function of the data source, so the outbox gauges (libs/sync) can ask it
+ * without this module; one scan of the partial index on unfinished operations.
  */
 export async function outboxBacklog(dataSource: DataSource): Promise<{ pending: number; oldestAgeSeconds: number | null }> {
   const [row] = await queryRows<{ pending: number; oldest: number | null }>(

@@ -14,7 +14,7 @@ export { isValidEvmAddress, sameWalletAddress, toChecksumAddress } from './evm-a
 export { isIsoAlpha3Country } from './country';
 export { CUSTOMER_TYPES, DOCUMENT_FIELDS, DOCUMENT_TYPES, documentTypeFits, CreateCustomerDto, UpdateCustomerDto } from './customer-input.dto';
 export type { DocumentField } from './customer-input.dto';
-export { CustomerMirrorRepository, outboxBacklog } from './customer-mirror.repository';
+export { CustomerMirrorRepository, customerResponses, outboxBacklog } from './customer-mirror.repository';
 export { CUSTOMER_REF } from './customer-ref';
 export type { CustomerIdRange, LinkedCustomer, LinkedScope, MirrorRecord } from './customer-mirror.repository';
 export { validateCreateBody, validatePatchBody, MAX_BULK } from './customer-validation';

@@ -2,6 +2,7 @@ export { ObservabilityModule, instrumentHttp, useJsonLogger } from './observabil
 export { ObservabilityOptions, OBSERVABILITY_REDIS, ROOT_LOGGER } from './observability.options';
 export { MetricsService, CelarCallEvent, QUEUE_STATES, SYNC_OUTCOMES } from './metrics.service';
 export { MetricsCollector } from './metrics.collector';
+export type { ScrapeSource } from './metrics.collector';
 export { instrumentFastify, routeTemplate } from './http-instrumentation';
 export { DependencyHealthService, Dependency, Readiness } from './dependency-health.service';
 export { JobLogger, JobLogFields, describeError } from './job-logger.service';

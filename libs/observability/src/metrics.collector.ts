@@ -1,32 +1,41 @@
-import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { outboxBacklog } from '@app/customers';
 import { RedisConnection, queuePrefix } from '@app/queue';
+import type { Dependency } from './dependency-health.service';
 import { MetricsService, QUEUE_STATES } from './metrics.service';
 import { OBSERVABILITY_OPTIONS, OBSERVABILITY_REDIS, ObservabilityOptions } from './observability.options';
 import { withTimeout } from '@app/common';
 
 /** A scrape must answer even when Redis or Postgres does not. */
 const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
-const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed'];
 
 /**
- * Sets the gauges that describe state held elsewhere (BullMQ queues in Redis, the
- * outbox in Postgres) right before each scrape. A dependency that does not answer
- * leaves its gauges as they were and sets `dependency_up{dependency}` to 0.
+ * One part of a scrape: reads state held elsewhere and sets its gauges. A feature registers its
+ * own (`addScrapeSource`), so the state it owns is read by its own code.
+ */
+export interface ScrapeSource {
+  /** What it reads: failing, or not answering within a second, sets `dependency_up{dependency}` to 0. */
+  dependency: Dependency;
+  refresh(metrics: MetricsService): Promise<void>;
+}
+
+/**
+ * Refreshes the gauges that describe state held elsewhere (BullMQ queues in Redis; the outbox,
+ * reconciliation runs and webhook deliveries in Postgres, registered by their features) right
+ * before each scrape. A source that does not answer leaves its gauges as they were, and
+ * `dependency_up{dependency}` is 1 only when every source on that dependency answered.
  */
 @Injectable()
 export class MetricsCollector implements OnApplicationShutdown {
   private readonly queues: Queue[];
+  private readonly sources = new Map<string, ScrapeSource>();
 
   constructor(
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(OBSERVABILITY_OPTIONS) options: ObservabilityOptions,
     @Inject(OBSERVABILITY_REDIS) redis: RedisConnection,
-    @Optional() private readonly dataSource?: DataSource,
   ) {
     this.queues = (options.queues ?? []).map((name) => {
       const queue = new Queue(name, { connection: redis, prefix: queuePrefix(config, name) });
@@ -34,11 +43,29 @@ export class MetricsCollector implements OnApplicationShutdown {
       queue.on('error', () => undefined);
       return queue;
     });
+    if (this.queues.length > 0) this.addScrapeSource('queues', { dependency: 'redis', refresh: () => this.collectQueues() });
+  }
+
+  /** Adds a part to every scrape from now on; a name already added keeps its first source. */
+  addScrapeSource(name: string, source: ScrapeSource): void {
+    if (!this.sources.has(name)) this.sources.set(name, source);
   }
 
   /** The Prometheus text exposition, gauges refreshed first. */
   async scrape(): Promise<string> {
-    await Promise.all([this.collectQueues(), this.collectOutbox(), this.collectRuns()]);
+    const answered = await Promise.all(
+      [...this.sources].map(async ([name, source]) => {
+        const up = await withTimeout(source.refresh(this.metrics), SCRAPE_DEPENDENCY_TIMEOUT_MS, name).then(
+          () => true,
+          () => false,
+        );
+        return { dependency: source.dependency, up };
+      }),
+    );
+    for (const dependency of new Set(answered.map((a) => a.dependency))) {
+      const up = answered.every((a) => a.dependency !== dependency || a.up);
+      this.metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
+    }
     return this.metrics.registry.metrics();
   }
 
@@ -47,59 +74,10 @@ export class MetricsCollector implements OnApplicationShutdown {
   }
 
   private async collectQueues(): Promise<void> {
-    if (this.queues.length === 0) return;
-    try {
-      const counts = await withTimeout(
-        Promise.all(this.queues.map((queue) => queue.getJobCounts(...QUEUE_STATES))),
-        SCRAPE_DEPENDENCY_TIMEOUT_MS,
-        'redis',
-      );
-      this.queues.forEach((queue, i) => {
-        for (const state of QUEUE_STATES) this.metrics.queueJobs.set({ queue: queue.name, state }, counts[i][state] ?? 0);
-      });
-      this.metrics.dependencyUp.set({ dependency: 'redis' }, 1);
-    } catch {
-      this.metrics.dependencyUp.set({ dependency: 'redis' }, 0);
-    }
-  }
-
-  private async collectOutbox(): Promise<void> {
-    if (!this.dataSource) return;
-    try {
-      const backlog = await withTimeout(outboxBacklog(this.dataSource), SCRAPE_DEPENDENCY_TIMEOUT_MS, 'postgres');
-      this.metrics.outboxBacklog.set(backlog.pending);
-      this.metrics.oldestWaitingAge.set(Math.max(0, backlog.oldestAgeSeconds ?? 0));
-      this.metrics.dependencyUp.set({ dependency: 'postgres' }, 1);
-    } catch {
-      this.metrics.dependencyUp.set({ dependency: 'postgres' }, 0);
-    }
-  }
-
-  private async collectRuns(): Promise<void> {
-    if (!this.dataSource) return;
-    try {
-      const rows = await withTimeout(
-        this.dataSource.query<{ kind: string; status: string; runs: string; oldestActiveAge: string | null }[]>(
-          `SELECT kind, status, count(*) AS runs,
-                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('queued', 'running'))) AS "oldestActiveAge"
-             FROM reconciliation_runs GROUP BY kind, status`,
-        ),
-        SCRAPE_DEPENDENCY_TIMEOUT_MS,
-        'postgres',
-      );
-      this.metrics.reconciliationRunsByStatus.reset();
-      for (const kind of ['balances', 'records']) {
-        for (const status of RUN_STATUSES) this.metrics.reconciliationRunsByStatus.set({ kind, status }, 0);
-      }
-      let oldest = 0;
-      for (const row of rows) {
-        this.metrics.reconciliationRunsByStatus.set({ kind: row.kind, status: row.status }, Number(row.runs));
-        oldest = Math.max(oldest, Number(row.oldestActiveAge ?? 0));
-      }
-      this.metrics.oldestActiveRunAge.set(oldest);
-    } catch {
-      // The outbox query reports Postgres down; these gauges keep their last values.
-    }
+    const counts = await Promise.all(this.queues.map((queue) => queue.getJobCounts(...QUEUE_STATES)));
+    this.queues.forEach((queue, i) => {
+      for (const state of QUEUE_STATES) this.metrics.queueJobs.set({ queue: queue.name, state }, counts[i][state] ?? 0);
+    });
   }
 
   // Last, so /metrics still answers while the process drains.

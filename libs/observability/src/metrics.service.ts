@@ -20,8 +20,8 @@ export interface CelarCallEvent {
 
 /**
  * One prom-client registry per app (not the global one, so two apps in one test process
- * do not mix their series). Counters move where things happen; gauges (queue depth,
- * outbox backlog) are set on scrape by `MetricsCollector`.
+ * do not mix their series). Counters move where things happen; gauges of state held elsewhere
+ * (queue depth, the outbox, runs, webhook deliveries) are set on scrape by `MetricsCollector`'s sources.
  */
 export class MetricsService {
   readonly registry = new Registry();
@@ -138,22 +138,16 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  /** Set by the webhook dispatcher: reads the backlog from Postgres on each scrape. */
-  webhookBacklogSource?: () => Promise<{ pending: number; oldestSeconds: number }>;
-  private webhookBacklogRead?: Promise<void>;
-
   readonly webhookPending = new Gauge({
     name: 'webhook_pending_deliveries',
     help: 'Webhook deliveries not yet made to enabled endpoints (read on scrape)',
     registers: [this.registry],
-    collect: () => this.readWebhookBacklog(),
   });
 
   readonly webhookLag = new Gauge({
     name: 'webhook_oldest_undelivered_age_seconds',
     help: 'Age of the oldest event not yet delivered to an enabled endpoint (0 when none; read on scrape)',
     registers: [this.registry],
-    collect: () => this.readWebhookBacklog(),
   });
 
   readonly reconciliationRunsByStatus = new Gauge({
@@ -195,21 +189,6 @@ export class MetricsService {
     const labels = { method, route, status: String(status) };
     this.httpRequests.inc(labels);
     this.httpDuration.observe(labels, seconds);
-  }
-
-  /** One query per scrape for both webhook gauges (prom-client collects metrics concurrently). */
-  private readWebhookBacklog(): Promise<void> {
-    const source = this.webhookBacklogSource;
-    if (!source) return Promise.resolve();
-    this.webhookBacklogRead ??= source()
-      .then(({ pending, oldestSeconds }) => {
-        this.webhookPending.set(pending);
-        this.webhookLag.set(oldestSeconds);
-      })
-      // Postgres not answering shows in dependency_up; the gauges keep their last values.
-      .catch(() => undefined)
-      .finally(() => (this.webhookBacklogRead = undefined));
-    return this.webhookBacklogRead;
   }
 
   /** Called by the sync processor once an attempt's outcome is known. */

@@ -27,7 +27,8 @@ class ObservabilityRedisCloser implements OnApplicationShutdown {
 /**
  * Logs (nestjs-pino), metrics (one prom-client registry) and dependency health for
  * one process. Global: processors and clients inject `MetricsService` and `JobLogger`.
- * Needs `ConfigModule` and, for the Postgres probe and the outbox gauges, TypeORM.
+ * Needs `ConfigModule` and, for the Postgres probe, TypeORM. Features add their gauges to each
+ * scrape with `MetricsCollector.addScrapeSource`.
  */
 @Global()
 @Module({})

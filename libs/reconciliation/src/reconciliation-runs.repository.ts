@@ -79,6 +79,13 @@ export interface Advance {
 
 const ACTIVE = `status IN ('queued', 'running')`;
 
+export interface RunCount {
+  kind: RunKind;
+  status: RunStatus;
+  runs: number;
+  oldestActiveAgeSeconds: number | null;
+}
+
 /** Runs, chunks and findings in SQL; every method that changes a run's state is safe to repeat. */
 @Injectable()
 export class ReconciliationRunsRepository {
@@ -137,6 +144,16 @@ export class ReconciliationRunsRepository {
     return { runs, total };
   }
 
+  /** Runs by kind and status, each with the age of its oldest queued or running run (seconds; null when none): the run gauges. */
+  async runCounts(): Promise<RunCount[]> {
+    return queryRows<RunCount>(
+      this.dataSource,
+      `SELECT kind, status, count(*)::int AS runs,
+              extract(epoch FROM now() - min(created_at) FILTER (WHERE ${ACTIVE}))::float8 AS "oldestActiveAgeSeconds"
+         FROM reconciliation_runs GROUP BY kind, status`,
+    );
+  }
+
   /** The latest run of each kind, whatever its status. */
   async latestOfEachKind(): Promise<RunRow[]> {
     return queryRows(this.dataSource, `SELECT DISTINCT ON (kind) ${RUN_COLUMNS} FROM reconciliation_runs ORDER BY kind, created_at DESC, id DESC`);
@@ -173,7 +190,7 @@ export class ReconciliationRunsRepository {
         [id, error],
       );
       // webhooks (issue 13): reconciliation.run_finished, committed with the run's end.
-      if (ended[0]) await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended[0]));
+      if (ended[0]) await WebhookEvents.appendRunFinished(sql, toRunView(ended[0]));
       await sql.rows(`DELETE FROM reconciliation_seen WHERE run_id = $1`, [id]);
     });
   }
@@ -387,7 +404,7 @@ export class ReconciliationRunsRepository {
     // A completed run resolves the cases of its kinds that it no longer saw.
     await this.cases.runEnded(sql, { id: ended.id, kind: ended.kind, status: ended.status, startedAt: ended.startedAt ?? ended.createdAt });
     // reconciliation.run_finished, committed with the run's end.
-    await WebhookEvents.appendRunFinished(sql.runner, toRunView(ended));
+    await WebhookEvents.appendRunFinished(sql, toRunView(ended));
     return ended.status;
   }
 

@@ -11,6 +11,7 @@ import { CustomerBalance } from './customer-balance.entity';
 import { ReconciliationChunk } from './reconciliation-chunk.entity';
 import { ReconciliationFinding } from './reconciliation-finding.entity';
 import { ReconciliationRun } from './reconciliation-run.entity';
+import { ReconciliationRunMetrics } from './reconciliation-run.metrics';
 import { ReconciliationRunsRepository } from './reconciliation-runs.repository';
 import { ReconciliationRunsService } from './reconciliation-runs.service';
 import { ReconciliationProcessor } from './reconciliation.processor';
@@ -32,6 +33,8 @@ import { RecordReconciler } from './record-reconciler.service';
     ReconciliationRunsRepository,
     ReconciliationRunsService,
     BalancesService,
+    // The run gauges, added to the process's scrapes (when it shows metrics).
+    ReconciliationRunMetrics,
     // Here, Celar calls are `?refresh=true` ones: the budget counts them apart from sync's.
     { provide: CelarClient, useExisting: REFRESH_CELAR_CLIENT },
   ],

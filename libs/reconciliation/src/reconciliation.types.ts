@@ -3,7 +3,8 @@
 export const RUN_KINDS = ['balances', 'records'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export type RunTrigger = 'schedule' | 'manual';
-export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed';
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'partial', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running'];
 
 export const FINDING_KINDS = [

@@ -2,6 +2,9 @@ import { CelarCustomer } from '@app/celar-client';
 import { DocumentField, DOCUMENT_FIELDS, MirrorRecord } from '@app/customers';
 import { NewFinding } from './reconciliation.types';
 
+/** The fields CelarCustomer documents: its keys without the index signature that keeps unknown extras, so a typo fails the build. */
+type CelarCustomerField = keyof { [K in keyof CelarCustomer as string extends K ? never : K]: CelarCustomer[K] };
+
 type Normalize = (value: unknown) => string | null;
 const text: Normalize = (v) => (v === undefined || v === null || v === '' ? null : String(v));
 const lower: Normalize = (v) => text(v)?.toLowerCase() ?? null;
@@ -11,7 +14,7 @@ const lower: Normalize = (v) => text(v)?.toLowerCase() ?? null;
  * with the mirror's property that holds ours, and how to compare them: emails and wallet
  * addresses ignore case.
  */
-const DRIFT_FIELDS: { field: string; ours: keyof MirrorRecord; normalize: Normalize; secret?: boolean }[] = [
+const DRIFT_FIELDS: { field: CelarCustomerField; ours: keyof MirrorRecord; normalize: Normalize; secret?: boolean }[] = [
   { field: 'name', ours: 'name', normalize: text },
   { field: 'email', ours: 'email', normalize: lower },
   { field: 'type', ours: 'type', normalize: text },

@@ -3,6 +3,7 @@ export { CustomerSyncService } from './customer-sync.service';
 export type { DrainOutcome } from './customer-sync.service';
 export { CustomerSyncProcessor } from './customer-sync.processor';
 export { OutboxRelay } from './outbox.relay';
+export { OutboxMetrics } from './outbox.metrics';
 export { SYNC_JOBS, SYNC_QUEUE, SYNC_JOB_OPTIONS, SYNC_ATTEMPTS, syncJobId } from './sync.jobs';
 export type { SyncJobs, SyncJobName, SyncJobData } from './sync.jobs';
 export { MAX_BULK_CREATE } from './create-batch.service';

@@ -1,6 +1,6 @@
 export { WebhooksModule, WebhooksWorkerModule } from './webhooks.module';
 export { WebhookEvents, WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
-export type { NewWebhookEvent, TransactionExecutor } from './webhook-events';
+export type { NewWebhookEvent } from './webhook-events';
 export { WEBHOOK_EVENT_TYPES, customerEventFor } from './webhook-event-types';
 export type { WebhookEventType, WebhookPayload } from './webhook-event-types';
 export { WebhookEndpointsService } from './webhook-endpoints.service';

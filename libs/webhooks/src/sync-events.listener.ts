@@ -13,10 +13,10 @@ export class SyncEventsListener implements OnModuleInit {
   onModuleInit(): void {
     this.operations.addListener({
       operationsDone: async (sql, done) => {
-        for (const { customerId, kinds } of done) await WebhookEvents.appendOperationsDone(sql.runner, customerId, kinds);
+        for (const { customerId, kinds } of done) await WebhookEvents.appendOperationsDone(sql, customerId, kinds);
       },
       customerFailed: async (sql, customerId) => {
-        await WebhookEvents.appendForCustomers(sql.runner, [{ customerId, type: 'customer.sync_failed' }]);
+        await WebhookEvents.appendForCustomers(sql, [{ customerId, type: 'customer.sync_failed' }]);
       },
     });
   }

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { EntityManager, In, QueryRunner } from 'typeorm';
-import { Customer, toCustomerResponse } from '@app/customers';
+import { customerResponses } from '@app/customers';
+import { Sql } from '@app/database';
 import { customerEventFor, WebhookEventType } from './webhook-event-types';
-
-/** A Postgres connection inside the caller's transaction: a QueryRunner or a transaction's EntityManager. */
-export type TransactionExecutor = QueryRunner | EntityManager;
 
 export interface NewWebhookEvent {
   type: WebhookEventType;
@@ -14,10 +11,6 @@ export interface NewWebhookEvent {
 }
 
 export const WEBHOOK_EVENTS_CHANNEL = 'webhook_events';
-
-function managerOf(executor: TransactionExecutor): EntityManager {
-  return 'manager' in executor ? executor.manager : executor;
-}
 
 export function newEventId(): string {
   return `evt_${randomBytes(12).toString('hex')}`;
@@ -29,18 +22,18 @@ export function newEventId(): string {
  * reports committed (the outbox pattern). The worker's WebhookDispatcher sends them.
  */
 export const WebhookEvents = {
-  /** Appends events in the caller's open transaction. */
-  async append(executor: TransactionExecutor, events: NewWebhookEvent[]): Promise<void> {
+  /** Appends events in the caller's open transaction (`sql`, from inTransaction). */
+  async append(sql: Sql, events: NewWebhookEvent[]): Promise<void> {
     if (events.length === 0) return;
     // Per-customer order is the order of `seq`; a transaction-level lock per customer makes
     // seq order the commit order too, so a later event can never be visible before an earlier one.
     const customers = [...new Set(events.map((e) => e.customerId).filter((id): id is string => !!id))].sort();
     if (customers.length > 0) {
-      await executor.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook-order:' || id, 0)) FROM unnest($1::text[]) AS id ORDER BY id`, [
+      await sql.rows(`SELECT pg_advisory_xact_lock(hashtextextended('webhook-order:' || id, 0)) FROM unnest($1::text[]) AS id ORDER BY id`, [
         customers,
       ]);
     }
-    await executor.query(
+    await sql.rows(
       `WITH ev AS (
          INSERT INTO webhook_events (id, type, customer_id, data)
          SELECT id, type, customer_id, data::jsonb FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[]) WITH ORDINALITY
@@ -59,37 +52,37 @@ export const WebhookEvents = {
         events.map((e) => JSON.stringify(e.data)),
       ],
     );
-    await executor.query(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
+    await sql.rows(`SELECT pg_notify($1, '')`, [WEBHOOK_EVENTS_CHANNEL]);
   },
 
   /**
    * Events that carry `data.customer` (the customer as the API shows it, read in the caller's
    * transaction, so as this change left it), in the order given.
    */
-  async appendForCustomers(executor: TransactionExecutor, items: { customerId: string; type: WebhookEventType }[]): Promise<void> {
+  async appendForCustomers(sql: Sql, items: { customerId: string; type: WebhookEventType }[]): Promise<void> {
     if (items.length === 0) return;
-    const found = await managerOf(executor).find(Customer, { where: { id: In([...new Set(items.map((i) => i.customerId))]) } });
-    const byId = new Map(found.map((c) => [c.id, toCustomerResponse(c)]));
+    const found = await customerResponses(sql, items.map((i) => i.customerId));
+    const byId = new Map(found.map((c) => [c.id, c]));
     await WebhookEvents.append(
-      executor,
+      sql,
       items.filter((i) => byId.has(i.customerId)).map((i) => ({ type: i.type, customerId: i.customerId, data: { customer: byId.get(i.customerId) } })),
     );
   },
 
   /** customer.synced / updated / deactivated for the operation kinds a transaction completed for one customer. */
-  async appendOperationsDone(executor: TransactionExecutor, customerId: string, kinds: ('create' | 'update' | 'deactivate')[]): Promise<void> {
+  async appendOperationsDone(sql: Sql, customerId: string, kinds: ('create' | 'update' | 'deactivate')[]): Promise<void> {
     const order = ['create', 'update', 'deactivate'] as const;
     const done = order.filter((k) => kinds.includes(k));
-    await WebhookEvents.appendForCustomers(executor, done.map((kind) => ({ customerId, type: customerEventFor(kind) })));
+    await WebhookEvents.appendForCustomers(sql, done.map((kind) => ({ customerId, type: customerEventFor(kind) })));
   },
 
   /** reconciliation.run_finished: `run` as the admin API shows it. */
-  async appendRunFinished(executor: TransactionExecutor, run: object): Promise<void> {
-    await WebhookEvents.append(executor, [{ type: 'reconciliation.run_finished', data: { run } }]);
+  async appendRunFinished(sql: Sql, run: object): Promise<void> {
+    await WebhookEvents.append(sql, [{ type: 'reconciliation.run_finished', data: { run } }]);
   },
 
   /** reconciliation.case_opened: `case` as the admin API shows it; ordered with its customer's events when it has one. */
-  async appendCaseOpened(executor: TransactionExecutor, openedCase: { customer_id?: string | null } & object): Promise<void> {
-    await WebhookEvents.append(executor, [{ type: 'reconciliation.case_opened', customerId: openedCase.customer_id ?? null, data: { case: openedCase } }]);
+  async appendCaseOpened(sql: Sql, openedCase: { customer_id?: string | null } & object): Promise<void> {
+    await WebhookEvents.append(sql, [{ type: 'reconciliation.case_opened', customerId: openedCase.customer_id ?? null, data: { case: openedCase } }]);
   },
 };

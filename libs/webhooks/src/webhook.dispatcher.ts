@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import got, { Got, RequestError } from 'got';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NotificationListener } from '@app/database';
-import { MetricsService } from '@app/observability';
+import { MetricsCollector, MetricsService } from '@app/observability';
 import { WebhookPayload } from './webhook-event-types';
 import { WEBHOOK_EVENTS_CHANNEL } from './webhook-events';
 import { DISABLE_AFTER_MS, GIVE_UP_AFTER_MS, retryDelayMs } from './webhook-retry';
@@ -27,7 +27,7 @@ interface Lane {
  * finished attempt, and by polling (retries come due).
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap {
+export class WebhookDispatcher implements OnModuleInit {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly http: Got;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -42,6 +42,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: WebhooksRepository,
     private readonly metrics: MetricsService,
+    private readonly collector: MetricsCollector,
   ) {
     this.http = got.extend({
       timeout: { request: config.webhooks.timeoutMs },
@@ -54,9 +55,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap {
     this.wakeup = new NotificationListener(config.databaseUrl, WEBHOOK_EVENTS_CHANNEL, 'customer-sync-webhooks');
   }
 
-  /** Only wires the backlog gauge: apps/worker starts and stops the dispatcher with its other runs. */
-  onApplicationBootstrap(): void {
-    this.metrics.webhookBacklogSource = () => this.repository.backlog();
+  /** Only adds the backlog gauges to scrapes: apps/worker starts and stops the dispatcher with its other runs. */
+  onModuleInit(): void {
+    this.collector.addScrapeSource('webhook_backlog', {
+      dependency: 'postgres',
+      refresh: async (metrics) => {
+        const { pending, oldestSeconds } = await this.repository.backlog();
+        metrics.webhookPending.set(pending);
+        metrics.webhookLag.set(oldestSeconds);
+      },
+    });
   }
 
   start(): void {

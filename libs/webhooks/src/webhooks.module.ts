@@ -1,17 +1,12 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Customer, CustomersModule } from '@app/customers';
+import { CustomersModule } from '@app/customers';
 import { SyncEventsListener } from './sync-events.listener';
 import { WebhookDispatcher } from './webhook.dispatcher';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhooksRepository } from './webhooks.repository';
 
-/**
- * Endpoints and their delivery log (the admin API). Registers the Customer entity, which
- * WebhookEvents reads to put `data.customer` in events. Needs ConfigModule and DatabaseModule.
- */
+/** Endpoints and their delivery log (the admin API). Needs ConfigModule and DatabaseModule. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Customer])],
   providers: [WebhooksRepository, WebhookEndpointsService],
   exports: [WebhooksRepository, WebhookEndpointsService],
 })

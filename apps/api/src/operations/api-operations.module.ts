@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { CelarMetricsBridge, ObservabilityModule } from '@app/observability';
+import { OutboxMetrics } from '@app/sync';
 import { HealthController } from './health.controller';
 import { DASHBOARD_QUEUES, QueueDashboardModule } from './queue-dashboard.module';
 
@@ -15,8 +16,9 @@ export class ApiOperationsModule {
       module: ApiOperationsModule,
       imports: [ObservabilityModule.forRoot(config, { service: 'api', queues: DASHBOARD_QUEUES }), QueueDashboardModule],
       controllers: [HealthController],
-      // ?refresh=true is the API's only Celar call: counted, and its budget slots too.
-      providers: [CelarMetricsBridge],
+      // CelarMetricsBridge: ?refresh=true is the API's only Celar call, counted with its budget slots.
+      // OutboxMetrics: the outbox gauges (the run gauges come with ReconciliationModule).
+      providers: [CelarMetricsBridge, OutboxMetrics],
     };
   }
 }

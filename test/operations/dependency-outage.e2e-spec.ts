@@ -61,6 +61,7 @@ describe('API requests while a dependency is down', () => {
     for (const res of responses) {
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ error: { code: 'dependency_down', message: expect.any(String) } });
+      expect(res.headers['retry-after']).toBe('1');
     }
   }
 

@@ -35,6 +35,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       if (!res.raw.writableEnded) res.raw.end();
       return;
     }
+    // A busy or absent dependency is worth another try soon; say when, as HTTP clients expect.
+    if (status === 503 && !res.getHeader('retry-after')) res.header('Retry-After', '1');
     res.status(status).send(body);
   }
 

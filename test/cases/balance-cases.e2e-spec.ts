@@ -1,13 +1,14 @@
 // Cases opened, followed and resolved by balance runs, through the real worker and the sandbox.
 import request from 'supertest';
-import { ADMIN, ADMIN_ACTOR, act, CaseStack, getCase, insertMirror, listCases, seedCustomers, Seeded, startCaseStack, startRun, waitForRun } from './cases-kit';
+import { Stack, startStack } from '../support/stack';
+import { ADMIN, ADMIN_ACTOR, act, getCase, insertMirror, listCases, seedCustomers, Seeded, startRun, waitForRun } from './cases-kit';
 
 describe('cases from balance runs (e2e)', () => {
-  let stack: CaseStack;
+  let stack: Stack;
   let customers: Seeded[];
 
   beforeAll(async () => {
-    stack = await startCaseStack();
+    stack = await startStack();
     customers = await seedCustomers(stack, 6);
     for (const c of customers) await stack.sandbox.control.setBalance(c.celarId, '100.00');
     // Deactivated here (as by an earlier sync), still holding money at Celar.

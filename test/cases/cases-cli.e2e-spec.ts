@@ -2,7 +2,8 @@
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { runCli } from '../../apps/cli/src/main';
-import { ADMIN_ACTOR, act, CaseStack, listCases, seedCustomers, startCaseStack, startRun, waitForRun } from './cases-kit';
+import { Stack, startStack } from '../support/stack';
+import { ADMIN_ACTOR, act, listCases, seedCustomers, startRun, waitForRun } from './cases-kit';
 
 class Capture extends Writable {
   text = '';
@@ -13,11 +14,11 @@ class Capture extends Writable {
 }
 
 describe('CLI: cases and case (e2e)', () => {
-  let stack: CaseStack;
+  let stack: Stack;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    stack = await startCaseStack();
+    stack = await startStack();
     await stack.api.listen(0, '127.0.0.1');
     const c = stack.config;
     env = {

@@ -1,17 +1,18 @@
 // Cases from record runs, the operators' actions and their rules, repush through the real sync
 // worker to the sandbox, and the list's filters, pagination and CSV.
 import request from 'supertest';
-import { ADMIN, ADMIN_ACTOR, APP, act, CaseBody, CaseStack, getCase, listCases, seedCustomers, Seeded, startCaseStack, startRun, waitForRun, waitUntil } from './cases-kit';
+import { Stack, startStack } from '../support/stack';
+import { ADMIN, ADMIN_ACTOR, APP, act, CaseBody, getCase, listCases, seedCustomers, Seeded, startRun, waitForRun, waitUntil } from './cases-kit';
 
 describe('cases from record runs, and the operators’ actions (e2e)', () => {
-  let stack: CaseStack;
+  let stack: Stack;
   let customers: Seeded[];
   let firstRun: string;
   let drift: CaseBody;
   const behind: { id: string }[] = [];
 
   beforeAll(async () => {
-    stack = await startCaseStack();
+    stack = await startStack();
     customers = await seedCustomers(stack, 5);
     await stack.sandbox.control.updateBehindOurBack(customers[0].celarId, { name: 'Renamed In Dashboard' });
     await stack.sandbox.control.updateBehindOurBack(customers[1].celarId, { address: '1 Elsewhere Road' });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AppConfig } from '@app/config';
 import { runCli } from '../../apps/cli/src/main';
-import { insertMirror, Seeded, seedCustomers, Stack, startStack, waitForRun } from '../reconciliation/reconciliation-kit';
+import { insertMirror, Seeded, seedCustomers, waitForRun } from '../reconciliation/reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
 
 class Capture extends Writable {
   text = '';
@@ -43,7 +44,7 @@ describe('operators CLI (e2e)', () => {
   let customers: Seeded[];
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
     await stack.api.listen(0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${(stack.api.getHttpServer().address() as AddressInfo).port}`;
     customers = await seedCustomers(stack, 12);

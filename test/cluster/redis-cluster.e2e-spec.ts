@@ -6,18 +6,8 @@ import type { App } from 'supertest/types';
 import { RunningRedisCluster, SandboxRequestLogEntry, TEST_ADMIN_KEY, startRedisCluster, uniqueQueuePrefix } from '@app/testing';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
 import { waitForRun } from '../reconciliation/reconciliation-kit';
-import {
-  SyncStack,
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  deactivateCustomer,
-  duplicateEmails,
-  mirror,
-  startStack,
-  updateCustomer,
-  waitUntilSettled,
-} from '../sync/sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, deactivateCustomer, duplicateEmails, mirror, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
 
 const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
 const SYNC_QUEUE = 'customer-sync';
@@ -25,7 +15,7 @@ const RECONCILIATION_QUEUE = 'reconciliation';
 
 describe('on a Redis Cluster (3 masters)', () => {
   let cluster: RunningRedisCluster;
-  let stack: SyncStack;
+  let stack: Stack;
   let prefix: string;
   let api: App;
 
@@ -37,15 +27,17 @@ describe('on a Redis Cluster (3 masters)', () => {
       prefix = `${uniqueQueuePrefix()}${i}`;
       if ((await cluster.masterOf(`{${prefix}:${SYNC_QUEUE}}`)) !== (await cluster.masterOf(`{${prefix}:${RECONCILIATION_QUEUE}}`))) break;
     }
-    stack = await startStack({ REDIS_CLUSTER_NODES: cluster.nodes, QUEUE_PREFIX: prefix, CELAR_REQUESTS_PER_SECOND: '500' });
-    await stack.startWorker(); // two workers share the cluster's queues and budget
-    api = stack.api.getHttpServer() as App;
-    // Retries (BullMQ's delayed set and backoff) and requests that act then fail, on the cluster too.
-    await stack.sandbox.control.addFaults([
-      { kind: 'latency', latencyMs: 10 },
-      { kind: 'error', status: 503, probability: 0.1 },
-      { kind: 'act_then_error', status: 502, probability: 0.05 },
-    ]);
+    stack = await startStack({
+      env: { REDIS_CLUSTER_NODES: cluster.nodes, QUEUE_PREFIX: prefix, CELAR_REQUESTS_PER_SECOND: '500' },
+      workers: 2, // two workers share the cluster's queues and budget
+      // Retries (BullMQ's delayed set and backoff) and requests that act then fail, on the cluster too.
+      faults: [
+        { kind: 'latency', latencyMs: 10 },
+        { kind: 'error', status: 503, probability: 0.1 },
+        { kind: 'act_then_error', status: 502, probability: 0.05 },
+      ],
+    });
+    api = stack.http;
   }, 120_000);
 
   afterAll(async () => {

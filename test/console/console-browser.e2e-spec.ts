@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import request from 'supertest';
 import { TEST_ADMIN_KEY, TEST_APP_KEY } from '@app/testing';
-import { APP, CaseStack, listCases, seedCustomers, Seeded, startCaseStack, startRun, waitForRun, waitUntil } from '../cases/cases-kit';
+import { Stack, startStack } from '../support/stack';
+import { APP, listCases, seedCustomers, Seeded, startRun, waitForRun, waitUntil } from '../cases/cases-kit';
 
 const CHROMIUM = '/usr/bin/chromium';
 // CONSOLE_SCREENSHOTS=1 refreshes the docs' screenshots; otherwise they go to a temporary folder.
 const SHOTS = process.env.CONSOLE_SCREENSHOTS ? join(__dirname, '..', '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'console-shots-'));
 
 describe('the console in a browser (e2e)', () => {
-  let stack: CaseStack;
+  let stack: Stack;
   let base: string;
   let browser: BrowserContext;
   let page: Page;
@@ -22,7 +23,7 @@ describe('the console in a browser (e2e)', () => {
   let customers: Seeded[];
 
   beforeAll(async () => {
-    stack = await startCaseStack();
+    stack = await startStack();
     await stack.api.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(stack.api.getHttpServer().address() as AddressInfo).port}`;
     customers = await seedCustomers(stack, 4);

@@ -2,7 +2,8 @@
 // and that its actions follow the admin API's rules.
 import request from 'supertest';
 import { TEST_ADMIN_KEY, TEST_APP_KEY } from '@app/testing';
-import { ADMIN_ACTOR, CaseStack, listCases, seedCustomers, startCaseStack, startRun, waitForRun } from '../cases/cases-kit';
+import { Stack, startStack } from '../support/stack';
+import { ADMIN_ACTOR, listCases, seedCustomers, startRun, waitForRun } from '../cases/cases-kit';
 
 function cookieOf(res: request.Response): string {
   const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
@@ -10,12 +11,12 @@ function cookieOf(res: request.Response): string {
 }
 
 describe('the console over HTTP (e2e)', () => {
-  let stack: CaseStack;
+  let stack: Stack;
   let cookie: string;
   let csrf: string;
 
   beforeAll(async () => {
-    stack = await startCaseStack();
+    stack = await startStack();
   });
 
   afterAll(async () => {

@@ -2,7 +2,8 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { createApiApp } from '../../apps/api/src/api-app';
-import { RunBody, seedCustomers, Stack, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { RunBody, seedCustomers, startRun, trigger, waitForRun } from './reconciliation-kit';
 import { ADMIN_AUTH, APP_AUTH } from '@app/testing';
 
 const FINDING_FIELDS = ['id', 'run_id', 'kind', 'customer_id', 'celar_id', 'field', 'expected', 'actual', 'delta', 'message', 'created_at'];
@@ -13,7 +14,7 @@ describe('admin reconciliation routes (e2e)', () => {
   let changed: RunBody;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
     const customers = await seedCustomers(stack, 25);
     baseline = await waitForRun(stack, (await startRun(stack, 'balances')).id);
     for (const [i, c] of customers.entries()) await stack.sandbox.control.setBalance(c.celarId, `${i + 1}.5`);

@@ -1,7 +1,8 @@
 // GET /api/v1/customers/:id/balance: the stored value, ?refresh=true, and its errors.
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { insertMirror, Seeded, seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 import { ADMIN_AUTH, APP_AUTH } from '@app/testing';
 
 describe('GET /customers/:id/balance (e2e)', () => {
@@ -11,7 +12,7 @@ describe('GET /customers/:id/balance (e2e)', () => {
 
   beforeAll(async () => {
     // No worker: runs are not needed except where a test starts one itself.
-    stack = await startStack({ worker: false });
+    stack = await startStack({ workers: 0, workerRuns: 'reconciliation' });
     [customer, other] = await seedCustomers(stack, 2);
   });
 
@@ -65,7 +66,7 @@ describe('GET /customers/:id/balance (e2e)', () => {
     try {
       await waitForRun(stack, (await startRun(stack, 'balances')).id);
     } finally {
-      await stack.stopWorker();
+      await stack.stopWorkers();
     }
     const byOurs = await balance(other.id).expect(200);
     expect(byOurs.body).toEqual({ customer_id: other.id, balance: '0.000001', currency: 'USDC', as_of: expect.any(String) });

@@ -1,6 +1,7 @@
 // Balance reconciliation against the sandbox: exact decimals, changes between runs, gaps.
 import request from 'supertest';
-import { allFindings, insertMirror, Seeded, seedCustomers, Stack, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { allFindings, insertMirror, Seeded, seedCustomers, startRun, trigger, waitForRun } from './reconciliation-kit';
 import { ADMIN_AUTH } from '@app/testing';
 import { randomUUID } from 'node:crypto';
 
@@ -8,7 +9,7 @@ describe('balance reconciliation (e2e)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
   });
 
   afterAll(async () => {

@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { jobIds, RECONCILIATION_QUEUE } from '@app/reconciliation';
 import { TcpProxy } from '../operations/tcp-proxy';
-import { seedCustomers, Stack, startReconciliationWorker, startRun, startStack, trigger, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { seedCustomers, startRun, trigger, waitForRun } from './reconciliation-kit';
 import { waitUntil } from '@app/testing';
 
 // Demo 5 of the review: a run whose start job runs out of tries while Postgres is down must not
@@ -16,9 +17,9 @@ describe('reconciliation through a Postgres outage longer than its job retries',
 
   beforeAll(async () => {
     // 3 tries (1 s, then 2 s apart) instead of 8: the outage outlasts them in seconds, not minutes.
-    stack = await startStack({ worker: false, env: { RECONCILE_JOB_ATTEMPTS: '3' } });
+    stack = await startStack({ env: { RECONCILE_JOB_ATTEMPTS: '3' }, workers: 0, workerRuns: 'reconciliation' });
     proxy = await TcpProxy.start(5432);
-    stack.worker = await startReconciliationWorker({ ...stack.config, databaseUrl: proxy.rewrite(stack.dbUrl) });
+    await stack.startWorker({ DATABASE_URL: proxy.rewrite(stack.databaseUrl) });
     redis = new IORedis(stack.config.redisUrl, { maxRetriesPerRequest: null });
     queue = new Queue(RECONCILIATION_QUEUE, { connection: redis, prefix: `{${stack.config.queuePrefix}}` });
     await seedCustomers(stack, 5);

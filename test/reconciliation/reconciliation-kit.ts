@@ -1,23 +1,14 @@
-// What the reconciliation e2e tests share: a fresh database, the sandbox over HTTP, the API,
-// the reconciliation worker in-process, and customers that exist upstream and in the mirror.
-import { INestApplication, INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+// What the reconciliation e2e tests share (the stack itself is test/support/stack.ts): customers
+// that exist upstream and in the mirror, and the run routes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
-import type { App } from 'supertest/types';
-import { CelarClientModule } from '@app/celar-client';
-import { AppConfig, ConfigModule } from '@app/config';
-import { DatabaseModule } from '@app/database';
-import { ReconciliationProcessor, ReconciliationScheduler, ReconciliationWorkerModule } from '@app/reconciliation';
-import { ADMIN_AUTH, createTestDatabase, deleteQueueKeys, RunningSandbox, startSandbox, testConfig, waitUntil } from '@app/testing';
-import { createApiApp } from '../../apps/api/src/api-app';
-import { workerRuns } from '../../apps/worker/src/worker-runs';
+import { ADMIN_AUTH, waitUntil } from '@app/testing';
+import type { Stack } from '../support/stack';
 
 // Runs go through real queues, Postgres and the sandbox on a machine other test runs share:
 // generous limits, so a busy machine slows these tests down without failing them.
 jest.setTimeout(180_000);
-
 
 export interface RunBody {
   id: string;
@@ -55,68 +46,6 @@ export interface Seeded {
   id: string;
   celarId: string;
   email: string;
-}
-
-export interface Stack {
-  config: AppConfig;
-  dbUrl: string;
-  db: Pool;
-  sandbox: RunningSandbox;
-  api: INestApplication;
-  http: App;
-  /** The reconciliation worker, in this process; null once stopped. */
-  worker: INestApplicationContext | null;
-  startWorker(): Promise<void>;
-  stopWorker(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Sandbox + API (+ the reconciliation worker unless `worker: false`) on a fresh database and queue prefix. */
-export async function startStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
-  const sandbox = await startSandbox();
-  const dbUrl = await createTestDatabase();
-  const config = testConfig(dbUrl, { CELAR_BASE_URL: sandbox.baseUrl, CELAR_REQUESTS_PER_SECOND: '1000', ...options.env });
-  const api = await createApiApp(config);
-  const db = new Pool({ connectionString: dbUrl, max: 4 });
-  const stack: Stack = {
-    config,
-    dbUrl,
-    db,
-    sandbox,
-    api,
-    http: api.getHttpServer() as App,
-    worker: null,
-    startWorker: async () => {
-      stack.worker = await startReconciliationWorker(config);
-    },
-    stopWorker: async () => {
-      await stack.worker?.close();
-      stack.worker = null;
-    },
-    close: async () => {
-      await stack.stopWorker();
-      await api.close();
-      await db.end();
-      await sandbox.close();
-      await deleteQueueKeys(config);
-    },
-  };
-  if (options.worker !== false) await stack.startWorker();
-  return stack;
-}
-
-/** Only the reconciliation side of the worker: its processor, schedules and watchdog. */
-export async function startReconciliationWorker(config: AppConfig): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(
-    {
-      module: class ReconciliationTestWorkerModule {},
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 'worker', 12), CelarClientModule.forRoot(config), ReconciliationWorkerModule],
-      providers: workerRuns([ReconciliationProcessor, ReconciliationScheduler]),
-    },
-    { logger: process.env.RECON_TEST_LOGS ? ['log', 'warn', 'error'] : false },
-  );
-  await app.init();
-  return app;
 }
 
 let serial = 0;

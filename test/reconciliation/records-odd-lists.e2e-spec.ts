@@ -2,13 +2,14 @@
 // that stopped at the first short page, or trusted a total, would miss the customers at the end.
 import request from 'supertest';
 import { APP_AUTH } from '@app/testing';
-import { allFindings, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { allFindings, seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 
 describe('record runs over lists Celar pages differently', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
   });
 
   afterAll(async () => {

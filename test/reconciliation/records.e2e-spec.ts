@@ -1,6 +1,7 @@
 // Record reconciliation against the sandbox: what only Celar sets is pulled in, drift is found.
 import { randomUUID } from 'node:crypto';
-import { allFindings, FindingBody, insertMirror, RunBody, Seeded, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { allFindings, FindingBody, insertMirror, RunBody, Seeded, seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 import { waitUntil } from '@app/testing';
 
 const CHECKSUMMED = '0x8ba1f109551bD432803012645Ac136ddd64DBA72';
@@ -9,7 +10,7 @@ describe('record reconciliation (e2e)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
   });
 
   afterAll(async () => {

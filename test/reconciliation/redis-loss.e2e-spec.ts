@@ -3,14 +3,15 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
-import { getRun, seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { getRun, seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 import { deleteQueueKeys, waitUntil } from '@app/testing';
 
 describe('Redis loses the queue mid-run (e2e)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ workerRuns: 'reconciliation' });
   });
 
   afterAll(async () => {

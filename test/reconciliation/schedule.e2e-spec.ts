@@ -2,14 +2,20 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { RECONCILIATION_QUEUE } from '@app/reconciliation';
-import { RunBody, seedCustomers, Stack, startReconciliationWorker, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { RunBody, seedCustomers, waitForRun } from './reconciliation-kit';
 import { waitUntil } from '@app/testing';
 
 describe('scheduled reconciliation (e2e)', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ worker: false, env: { BALANCE_RECONCILE_EVERY: '1s', RECORD_RECONCILE_EVERY: 'off' } });
+    stack = await startStack({
+      // Celar's default timeout, well above the 1.5 s the first test holds each balance read.
+      env: { BALANCE_RECONCILE_EVERY: '1s', RECORD_RECONCILE_EVERY: 'off', CELAR_TIMEOUT_MS: '10000' },
+      workers: 0,
+      workerRuns: 'reconciliation',
+    });
     await seedCustomers(stack, 20);
   });
 
@@ -42,19 +48,19 @@ describe('scheduled reconciliation (e2e)', () => {
     const during = later.filter((r) => r.id !== first.id && Date.parse(r.created_at) < Date.parse(ended.finished_at!));
     expect(during).toEqual([]);
     expect(later.every((r) => r.kind === 'balances' && r.trigger === 'schedule')).toBe(true);
-    await stack.stopWorker();
+    await stack.stopWorkers();
   }, 120_000);
 
   it('removes the schedule when set to off', async () => {
     const redis = new IORedis(stack.config.redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue(RECONCILIATION_QUEUE, { connection: redis, prefix: `{${stack.config.queuePrefix}}` });
     expect(await queue.getJobScheduler('reconcile-balances')).toMatchObject({ every: 1000 });
-    const worker = await startReconciliationWorker({ ...stack.config, balanceReconcileEveryMs: null });
+    await stack.startWorker({ BALANCE_RECONCILE_EVERY: 'off' });
     try {
       await waitUntil(async () => ((await queue.getJobScheduler('reconcile-balances')) ? undefined : true), 10_000, 'the scheduler to go');
       expect(await queue.getJobScheduler('reconciliation-watchdog')).toBeTruthy();
     } finally {
-      await worker.close();
+      await stack.stopWorkers();
       await queue.close();
       redis.disconnect();
     }

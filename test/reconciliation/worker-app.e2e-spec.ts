@@ -1,20 +1,17 @@
 // The real worker application (createWorkerApp) runs reconciliation and reports it in /metrics.
-import { INestApplicationContext } from '@nestjs/common';
-import { createWorkerApp } from '../../apps/worker/src/worker-app';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
-import { seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
+import { Stack, startStack } from '../support/stack';
+import { seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 
 describe('reconciliation in the worker application (e2e)', () => {
   let stack: Stack;
-  let worker: INestApplicationContext | undefined;
 
   beforeAll(async () => {
-    stack = await startStack({ worker: false });
-    worker = await createWorkerApp(stack.config);
+    // The whole worker app (the stack's default), not only its reconciliation side.
+    stack = await startStack();
   });
 
   afterAll(async () => {
-    await worker?.close();
     await stack?.close();
   });
 
@@ -25,7 +22,7 @@ describe('reconciliation in the worker application (e2e)', () => {
     const records = await waitForRun(stack, (await startRun(stack, 'records')).id);
     expect([balances.status, records.status]).toEqual(['completed', 'completed']);
 
-    const port = worker!.get(WorkerOperationsServer).port;
+    const port = stack.workers[0].get(WorkerOperationsServer).port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="balances",status="completed"\} 1$/m);
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="records",status="completed"\} 1$/m);

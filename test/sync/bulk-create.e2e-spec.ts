@@ -1,14 +1,6 @@
 import { SandboxRequestLogEntry } from '@app/testing';
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  duplicateEmails,
-  mirror,
-  startStack,
-  SyncStack,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, waitUntilSettled } from './sync-kit';
 
 /** The POST /customers calls Celar saw, and how many customers each one carried. */
 function createCalls(log: SandboxRequestLogEntry[]): { entry: SandboxRequestLogEntry; items: number }[] {
@@ -32,16 +24,15 @@ function bodyEmails(entry: SandboxRequestLogEntry): string[] {
 // Creates pending together go to Celar in bulk calls (up to 100 customers each), and every
 // guarantee of single creates still holds: exactly once, refusals fail only the refused customer.
 describe('bulk creates', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   afterEach(async () => {
     await stack?.close();
   });
 
   it('300 creates accepted before the worker starts reach Celar once each, in a handful of bulk calls', async () => {
-    stack = await startStack({ SYNC_CONCURRENCY: '8' }, { worker: false });
     // A create sent twice would show as two customers upstream.
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
+    stack = await startStack({ env: { SYNC_CONCURRENCY: '8' }, workers: 0, sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } } });
     const count = 300;
     await createCustomers(stack, Array.from({ length: count }, (_, i) => customerInput('bulk', i)));
     await stack.startWorker();
@@ -67,11 +58,14 @@ describe('bulk creates', () => {
   }, 240_000);
 
   it('a bulk with 2 refused customers among 50: those 2 fail with Celar\'s reason, the other 48 are synced once', async () => {
-    stack = await startStack({ SYNC_CONCURRENCY: '8' }, { worker: false });
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
     const reason = 'the tax id could not be verified';
     const refused = [7, 31].map((i) => String(customerInput('refuse', i).email));
-    await stack.sandbox.control.addFault({ kind: 'reject', method: 'POST', email: refused, message: reason });
+    stack = await startStack({
+      env: { SYNC_CONCURRENCY: '8' },
+      workers: 0,
+      sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      faults: [{ kind: 'reject', method: 'POST', email: refused, message: reason }],
+    });
     const count = 50;
     await createCustomers(stack, Array.from({ length: count }, (_, i) => customerInput('refuse', i)));
     await stack.startWorker();
@@ -103,12 +97,15 @@ describe('bulk creates', () => {
   }, 180_000);
 
   it('a bulk whose outcome is unknown (acted, then 500 or a cut connection) is looked up once, not resent: no duplicates', async () => {
-    stack = await startStack({ SYNC_CONCURRENCY: '2' }, { worker: false });
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
-    await stack.sandbox.control.addFaults([
-      { kind: 'act_then_error', method: 'POST', path: '/customers', status: 500, count: 1 },
-      { kind: 'act_then_drop', method: 'POST', path: '/customers', count: 1 },
-    ]);
+    stack = await startStack({
+      env: { SYNC_CONCURRENCY: '2' },
+      workers: 0,
+      sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      faults: [
+        { kind: 'act_then_error', method: 'POST', path: '/customers', status: 500, count: 1 },
+        { kind: 'act_then_drop', method: 'POST', path: '/customers', count: 1 },
+      ],
+    });
     const count = 200;
     await createCustomers(stack, Array.from({ length: count }, (_, i) => customerInput('unsure', i)));
     await stack.startWorker();

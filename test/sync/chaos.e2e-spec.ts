@@ -1,34 +1,24 @@
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  deactivateCustomer,
-  duplicateEmails,
-  mirror,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, deactivateCustomer, duplicateEmails, mirror, updateCustomer, waitUntilSettled } from './sync-kit';
 
 // Celar at its worst: errors before and after acting, cut connections, rate limits, and
 // no idempotency: every change must still land exactly once, and the mirror must agree.
 describe('sync under upstream faults', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({}, { worker: false, sandboxSettings: { seed: 1234 } });
-    // Duplicates allowed upstream, so a create sent twice would show as two customers.
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
-    await stack.sandbox.control.addFaults([
-      { kind: 'latency', latencyMs: 10 },
-      { kind: 'error', status: 503, probability: 0.2 },
-      { kind: 'rate_limited', probability: 0.1, retryAfterSeconds: 1 },
-      { kind: 'act_then_error', status: 500, probability: 0.1 },
-      { kind: 'act_then_drop', probability: 0.05 },
-      { kind: 'drop_before', probability: 0.05 },
-    ]);
-    await stack.startWorker();
+    stack = await startStack({
+      // Duplicates allowed upstream, so a create sent twice would show as two customers.
+      sandbox: { seed: 1234, settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      faults: [
+        { kind: 'latency', latencyMs: 10 },
+        { kind: 'error', status: 503, probability: 0.2 },
+        { kind: 'rate_limited', probability: 0.1, retryAfterSeconds: 1 },
+        { kind: 'act_then_error', status: 500, probability: 0.1 },
+        { kind: 'act_then_drop', probability: 0.05 },
+        { kind: 'drop_before', probability: 0.05 },
+      ],
+    });
   });
 
   afterAll(async () => {

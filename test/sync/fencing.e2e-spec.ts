@@ -1,5 +1,5 @@
-import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, sleep, startStack, SyncStack, waitUntilSettled } from './sync-stack';
-import { assertWorkerBuilt, spawnWorker } from './worker-process';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, sleep, waitUntilSettled } from './sync-kit';
 
 // A worker dies while its create is in flight (Celar acts on it 1.5 s later). Its lease on the
 // customer lapses, another worker takes the customer, and must send nothing, nor look anything
@@ -8,13 +8,15 @@ const TIMEOUT_MS = 2000;
 const SETTLE_MS = 3000;
 
 describe('exclusion that survives a dying worker', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   beforeAll(async () => {
-    assertWorkerBuilt();
-    stack = await startStack({ CELAR_TIMEOUT_MS: String(TIMEOUT_MS), CELAR_SETTLE_MS: String(SETTLE_MS), SYNC_LEASE_MS: '1500' }, { worker: false });
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
-    await stack.sandbox.control.addFault({ kind: 'latency', method: 'POST', latencyMs: 1500, count: 1 });
+    stack = await startStack({
+      env: { CELAR_TIMEOUT_MS: String(TIMEOUT_MS), CELAR_SETTLE_MS: String(SETTLE_MS), SYNC_LEASE_MS: '1500' },
+      workers: 0,
+      sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      faults: [{ kind: 'latency', method: 'POST', latencyMs: 1500, count: 1 }],
+    });
   });
 
   afterAll(async () => {
@@ -22,7 +24,8 @@ describe('exclusion that survives a dying worker', () => {
   });
 
   it('a killed worker’s in-flight create is neither re-sent nor looked up before it settles, and the customer is not blocked for long', async () => {
-    const doomed = spawnWorker(stack, { CELAR_TIMEOUT_MS: String(TIMEOUT_MS), CELAR_SETTLE_MS: String(SETTLE_MS), SYNC_LEASE_MS: '1500' });
+    // The stack's settings: the same timeout, settle time and lease as the worker that takes over.
+    const doomed = stack.spawnWorker();
     const input = customerInput('fenced', 0);
     await createCustomers(stack, [input]);
     // The attempt is recorded just before the request leaves: kill the worker while Celar holds it.
@@ -32,7 +35,7 @@ describe('exclusion that survives a dying worker', () => {
       if (Date.now() > deadline) throw new Error(`the worker sent nothing:\n${doomed.output()}`);
     }
     await sleep(200);
-    doomed.child.kill('SIGKILL');
+    doomed.kill();
     await doomed.exited;
     const killedAt = Date.now();
     await stack.startWorker();

@@ -1,17 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SandboxRequestLogEntry } from '@app/testing';
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  duplicateEmails,
-  mirror,
-  seedUpstream,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, seedUpstream, updateCustomer, waitUntilSettled } from './sync-kit';
 
 // Celar acting after our client gave up: every request held 1.5 s by Celar, our timeout 0.5 s,
 // so each timed-out request still takes effect 1 s after we stopped waiting. Idempotency keys
@@ -22,17 +12,16 @@ const TIMEOUT_MS = 500;
 const CELAR_ACTS_AFTER_MS = 1500;
 
 describe('exactly once and in order when Celar acts after we gave up', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ CELAR_TIMEOUT_MS: String(TIMEOUT_MS), CELAR_SETTLE_MS: '1500' }, { worker: false, sandboxSettings: { seed: 99 } });
-    await stack.sandbox.control.setSettings({
-      ignoreIdempotencyKeys: true,
-      allowDuplicateEmails: true,
-      listOrder: 'oldest',
-      pageCap: 7,
-      listTotal: false,
-      emailFilter: 'ignored',
+    stack = await startStack({
+      env: { CELAR_TIMEOUT_MS: String(TIMEOUT_MS), CELAR_SETTLE_MS: '1500' },
+      workers: 0,
+      sandbox: {
+        seed: 99,
+        settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true, listOrder: 'oldest', pageCap: 7, listTotal: false, emailFilter: 'ignored' },
+      },
     });
     // Other clients' customers: a lookup must page past them.
     await seedUpstream(stack, 60, 'other');

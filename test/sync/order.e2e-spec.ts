@@ -1,27 +1,21 @@
 import { SandboxRequestLogEntry } from '@app/testing';
-import {
-  createCustomers,
-  customerInput,
-  deactivateCustomer,
-  mirror,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput, deactivateCustomer, mirror, updateCustomer, waitUntilSettled } from './sync-kit';
 
 // One customer's changes reach Celar in the order they were made, even with retries.
 describe('per-customer order', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ SYNC_CONCURRENCY: '8' });
-    await stack.startWorker(); // a second worker process's worth: order must hold across them
-    await stack.sandbox.control.addFaults([
-      { kind: 'latency', latencyMs: 15 },
-      { kind: 'error', status: 503, probability: 0.15 },
-      { kind: 'act_then_error', status: 502, probability: 0.05 },
-    ]);
+    stack = await startStack({
+      env: { SYNC_CONCURRENCY: '8' },
+      workers: 2, // two worker processes' worth: order must hold across them
+      faults: [
+        { kind: 'latency', latencyMs: 15 },
+        { kind: 'error', status: 503, probability: 0.15 },
+        { kind: 'act_then_error', status: 502, probability: 0.05 },
+      ],
+    });
   });
 
   afterAll(async () => {

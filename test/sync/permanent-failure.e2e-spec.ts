@@ -1,27 +1,20 @@
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  mirror,
-  resyncCustomer,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, mirror, resyncCustomer, updateCustomer, waitUntilSettled } from './sync-kit';
 
 // Celar refuses 3 customers for good: they fail with Celar's reason, the others carry on,
 // and an admin re-sync completes them once the cause is gone.
 describe('permanent refusals', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   const reason = 'tax id could not be verified';
 
   beforeAll(async () => {
-    stack = await startStack({}, { worker: false });
     const refused = [3, 9, 14].map((i) => customerInput('refused', i).email as string);
-    await stack.sandbox.control.addFault({ kind: 'reject', method: 'POST', email: refused, message: reason });
-    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 10 });
-    await stack.startWorker();
+    stack = await startStack({
+      faults: [
+        { kind: 'reject', method: 'POST', email: refused, message: reason },
+        { kind: 'latency', latencyMs: 10 },
+      ],
+    });
   });
 
   afterAll(async () => {

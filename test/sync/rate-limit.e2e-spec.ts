@@ -1,15 +1,6 @@
 import { SandboxRequestLogEntry } from '@app/testing';
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  duplicateEmails,
-  mirror,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, updateCustomer, waitUntilSettled } from './sync-kit';
 
 /** The most requests the sandbox saw in any window of `ms`. */
 function busiestWindow(entries: SandboxRequestLogEntry[], ms: number): number {
@@ -25,7 +16,7 @@ function busiestWindow(entries: SandboxRequestLogEntry[], ms: number): number {
 // Celar's rate limit is not documented: the service keeps a global budget of requests per
 // second, shared by every worker through Redis, and slows down when Celar says 429.
 describe('Celar request budget', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   afterEach(async () => {
     await stack?.close();
@@ -34,8 +25,8 @@ describe('Celar request budget', () => {
   it('under a sandbox rate limit, two workers together keep to the budget and finish', async () => {
     const budget = 8;
     // Few drains per worker: with this budget most would only wait, each holding a connection.
-    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: String(budget), SYNC_CONCURRENCY: '4' });
-    await stack.startWorker(); // a second worker: the budget is shared, not per worker
+    // Two workers: the budget is shared, not per worker.
+    stack = await startStack({ env: { CELAR_REQUESTS_PER_SECOND: String(budget), SYNC_CONCURRENCY: '4' }, workers: 2 });
     await stack.sandbox.control.setRateLimit(12);
     // Creates go in bulk calls; each customer's update is a PATCH of its own: 50+ requests.
     const ids = await createCustomers(stack, Array.from({ length: 50 }, (_, i) => customerInput('budget', i)));
@@ -59,7 +50,7 @@ describe('Celar request budget', () => {
 
   it('when Celar allows less than the budget, 429s slow every worker down and everything still lands once', async () => {
     // Sixteen drains ask far more than Celar's 10 a second, even on a busy machine.
-    stack = await startStack({ CELAR_REQUESTS_PER_SECOND: '50', SYNC_CONCURRENCY: '8' }, { worker: false });
+    stack = await startStack({ env: { CELAR_REQUESTS_PER_SECOND: '50', SYNC_CONCURRENCY: '8' }, workers: 0 });
     await stack.sandbox.control.setRateLimit(10, 5);
     // Creates go in bulk calls; each customer's update is a PATCH of its own. All of it is
     // waiting when the two workers start, so they ask Celar faster than it allows.

@@ -1,19 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  duplicateEmails,
-  http,
-  mirror,
-  sleep,
-  startStack,
-  SyncStack,
-  updateCustomer,
-  waitUntilSettled,
-} from './sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, http, mirror, sleep, updateCustomer, waitUntilSettled } from './sync-kit';
 
 const REDIS_SERVER = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
 
@@ -67,17 +56,18 @@ async function freePort(): Promise<number> {
 // Redis dies while the API keeps accepting changes, and comes back empty: Postgres is the
 // record of what is left to do, so every change still reaches Celar, once.
 describe('Redis outage', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   let redis: PrivateRedis;
 
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
     await redis.start();
     // Few workers and a slow Celar: when Redis dies, jobs are still waiting in it, and are lost with it.
-    stack = await startStack({ REDIS_URL: redis.url, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' }, { worker: false });
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
-    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 100 });
-    await stack.startWorker();
+    stack = await startStack({
+      env: { REDIS_URL: redis.url, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' },
+      sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      faults: [{ kind: 'latency', latencyMs: 100 }],
+    });
   });
 
   afterAll(async () => {

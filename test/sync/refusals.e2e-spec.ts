@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { TEST_APP_KEY } from '@app/testing';
+import { Stack, startStack } from '../support/stack';
 import {
   compareWithUpstream,
   createCustomers,
@@ -9,24 +10,20 @@ import {
   resyncCustomer,
   seedUpstream,
   sleep,
-  startStack,
-  SyncStack,
   updateCustomer,
   waitUntilSettled,
-} from './sync-stack';
+} from './sync-kit';
 
 // What Celar may answer that is neither a plain success nor a plain error: a 409 because it
 // already holds an email (alone and inside a bulk), success bodies without the customer, and an
 // error that never ends. Each must end in success, `failed`, or a wait that backs off, which the
 // number of calls Celar sees shows.
 describe('refusals and odd answers', () => {
-  let stack: SyncStack;
+  let stack: Stack;
 
   beforeAll(async () => {
     // Celar enforces unique emails (the sandbox's default) and ignores idempotency keys.
-    stack = await startStack({ CELAR_SETTLE_MS: '1000' }, { worker: false });
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, kycStatus: true, nameParts: true });
-    await stack.startWorker();
+    stack = await startStack({ env: { CELAR_SETTLE_MS: '1000' }, sandbox: { settings: { ignoreIdempotencyKeys: true, kycStatus: true, nameParts: true } } });
   });
 
   afterAll(async () => {
@@ -105,7 +102,7 @@ describe('refusals and odd answers', () => {
     await stack.sandbox.control.setSettings({ mutationBody: 'customer' });
     const [id] = await createCustomers(stack, [customerInput('kyc', 0)]);
     await waitUntilSettled(stack.db, 30_000);
-    const res = await request(stack.api.getHttpServer()).get(`/api/v1/customers/${id}`).set('Authorization', `Bearer ${TEST_APP_KEY}`).expect(200);
+    const res = await request(stack.http).get(`/api/v1/customers/${id}`).set('Authorization', `Bearer ${TEST_APP_KEY}`).expect(200);
     expect(res.body.kyc_status).toBe('pending');
     const row = (await mirror(stack.db)).find((r) => r.id === id)!;
     expect(row.celar_raw).toMatchObject({ first_name: 'Customer', kyc_status: 'pending' });

@@ -1,35 +1,22 @@
-import {
-  compareWithUpstream,
-  createCustomers,
-  customerInput,
-  duplicateEmails,
-  mirror,
-  sleep,
-  startStack,
-  SyncStack,
-  waitUntilSettled,
-} from './sync-stack';
-import { assertWorkerBuilt, spawnWorker, WorkerProcess } from './worker-process';
+import { Stack, startStack, WorkerProcess } from '../support/stack';
+import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, mirror, sleep, waitUntilSettled } from './sync-kit';
 
 // The worker as a real process (the built code), killed without warning or stopped politely.
 describe('worker process crash and shutdown', () => {
-  let stack: SyncStack;
-  const running: WorkerProcess[] = [];
+  let stack: Stack;
 
   beforeAll(async () => {
-    assertWorkerBuilt();
-    stack = await startStack({}, { worker: false });
-    // Duplicates allowed and keys ignored upstream: a create sent twice would show.
-    await stack.sandbox.control.setSettings({ ignoreIdempotencyKeys: true, allowDuplicateEmails: true });
-    // Slow enough that requests are in flight whenever the worker is killed.
-    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 150 });
+    stack = await startStack({
+      workers: 0,
+      // Duplicates allowed and keys ignored upstream: a create sent twice would show.
+      sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
+      // Slow enough that requests are in flight whenever the worker is killed.
+      faults: [{ kind: 'latency', latencyMs: 150 }],
+    });
   });
 
   afterEach(async () => {
-    for (const worker of running.splice(0)) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-      await worker.exited;
-    }
+    await stack.killWorkerProcesses();
   });
 
   afterAll(async () => {
@@ -68,12 +55,11 @@ describe('worker process crash and shutdown', () => {
   it('a worker killed with SIGKILL mid-run, then restarted: every customer completes, none is duplicated', async () => {
     // Creates go in bulks of up to 100: two drains at a time leave work for several rounds.
     const ids = await createCustomers(stack, Array.from({ length: 400 }, (_, i) => customerInput('kill', i)));
-    const first = spawnWorker(stack, { SYNC_CONCURRENCY: '2' });
-    running.push(first);
+    const first = stack.spawnWorker({ SYNC_CONCURRENCY: '2' });
     await waitForSynced(25, first);
     // Killed while a later round's requests are out, their answers not yet recorded.
     await waitForInDoubt(first);
-    first.child.kill('SIGKILL');
+    first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
 
     const syncedAtKill = await syncedCount();
@@ -81,8 +67,7 @@ describe('worker process crash and shutdown', () => {
     // The kill caught requests in flight: their outcome is unknown to us.
     expect(await inDoubt()).toBeGreaterThan(0);
 
-    const second = spawnWorker(stack);
-    running.push(second);
+    stack.spawnWorker();
     await waitUntilSettled(stack.db, 120_000);
 
     const rows = await mirror(stack.db);
@@ -95,8 +80,7 @@ describe('worker process crash and shutdown', () => {
 
   it('SIGTERM lets in-flight work finish, then the process exits 0', async () => {
     const ids = await createCustomers(stack, Array.from({ length: 80 }, (_, i) => customerInput('term', i)));
-    const worker = spawnWorker(stack);
-    running.push(worker);
+    const worker = stack.spawnWorker();
     const before = await syncedCount();
     await waitForSynced(before + 10, worker);
     worker.child.kill('SIGTERM');
@@ -105,8 +89,7 @@ describe('worker process crash and shutdown', () => {
     // Every request that went out got its answer recorded: nothing was cut off mid-way.
     expect(await inDoubt()).toBe(0);
 
-    const next = spawnWorker(stack);
-    running.push(next);
+    stack.spawnWorker();
     await waitUntilSettled(stack.db, 120_000);
     const upstream = (await stack.sandbox.control.customers()).filter((c) => c.email.startsWith('term-'));
     expect(duplicateEmails(upstream)).toEqual([]);

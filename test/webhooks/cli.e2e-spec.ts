@@ -2,7 +2,8 @@ import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { startWebhookReceiver, WebhookReceiver } from '@app/testing';
 import { runCli } from '../../apps/cli/src/main';
-import { createCustomers, customerInput, startStack, SyncStack } from '../sync/sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput } from '../sync/sync-kit';
 import { pendingDeliveries, subscribe, waitFor, WEBHOOK_TEST_ENV } from './webhook-kit';
 
 jest.setTimeout(120_000);
@@ -16,13 +17,13 @@ class Capture extends Writable {
 }
 
 describe('CLI: webhooks list / deliveries', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   let receiver: WebhookReceiver;
   let apiUrl: string;
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    stack = await startStack(WEBHOOK_TEST_ENV);
+    stack = await startStack({ env: WEBHOOK_TEST_ENV });
     await stack.api.listen(0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${(stack.api.getHttpServer().address() as AddressInfo).port}`;
   });

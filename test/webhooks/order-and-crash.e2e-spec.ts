@@ -1,6 +1,6 @@
 import { startWebhookReceiver, WebhookReceiver } from '@app/testing';
-import { createCustomers, customerInput, deactivateCustomer, sleep, startStack, SyncStack, updateCustomer, waitUntilSettled } from '../sync/sync-stack';
-import { assertWorkerBuilt, spawnWorker, WorkerProcess } from '../sync/worker-process';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput, deactivateCustomer, sleep, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
 import { events, orderProblems, pendingDeliveries, subscribe, waitFor, WEBHOOK_TEST_ENV } from './webhook-kit';
 
 jest.setTimeout(240_000);
@@ -8,19 +8,15 @@ jest.setTimeout(240_000);
 // The worker as a real process, killed without warning while the receiver fails at random:
 // every event still arrives, and each customer's events arrive in the order they happened.
 describe('order per customer through failures and a worker crash', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   let receiver: WebhookReceiver;
-  const running: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    assertWorkerBuilt();
     receiver = await startWebhookReceiver();
-    stack = await startStack(WEBHOOK_TEST_ENV, { worker: false });
+    stack = await startStack({ env: WEBHOOK_TEST_ENV, workers: 0 });
   });
 
   afterAll(async () => {
-    for (const worker of running) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-    await Promise.all(running.map((w) => w.exited));
     await stack?.close();
     await receiver?.close();
   });
@@ -30,8 +26,7 @@ describe('order per customer through failures and a worker crash', () => {
     // Slow enough that attempts are in flight when the worker is killed.
     receiver.setFaults({ status: 503, probability: 0.3, delayMs: 30 });
     const ids = await createCustomers(stack, Array.from({ length: 40 }, (_, i) => customerInput('order', i)));
-    const first = spawnWorker(stack, { ...WEBHOOK_TEST_ENV, WEBHOOK_CONCURRENCY: '4' });
-    running.push(first);
+    const first = stack.spawnWorker({ WEBHOOK_CONCURRENCY: '4' });
 
     // Changes keep coming while events are delivered.
     for (let round = 0; round < 3; round++) {
@@ -39,13 +34,12 @@ describe('order per customer through failures and a worker crash', () => {
       await sleep(300);
     }
     await waitFor('some deliveries accepted', () => receiver.accepted('flaky').length >= 40);
-    first.child.kill('SIGKILL');
+    first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
     const acceptedAtKill = receiver.accepted('flaky').length;
 
     for (const id of ids.slice(0, 20)) await deactivateCustomer(stack, id);
-    const second = spawnWorker(stack, WEBHOOK_TEST_ENV);
-    running.push(second);
+    stack.spawnWorker();
     await waitUntilSettled(stack.db, 180_000);
     await waitFor('every delivery made', async () => (await pendingDeliveries(stack.db, endpoint.id)) === 0, 180_000);
 

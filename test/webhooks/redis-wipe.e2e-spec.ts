@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import IORedis from 'ioredis';
 import { startWebhookReceiver, WebhookReceiver } from '@app/testing';
-import { createCustomers, customerInput, startStack, SyncStack, updateCustomer, waitUntilSettled } from '../sync/sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
 import { events, orderProblems, pendingDeliveries, subscribe, waitFor, WEBHOOK_TEST_ENV } from './webhook-kit';
 
 jest.setTimeout(180_000);
@@ -21,7 +22,7 @@ async function freePort(): Promise<number> {
 // Redis is emptied while events wait to be delivered (and sync jobs wait in it): Postgres is the
 // record, so every event still arrives. The Redis is this test's own, never the shared one.
 describe('a Redis wipe loses no event', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   let receiver: WebhookReceiver;
   let redis: ChildProcess;
   let redisUrl: string;
@@ -39,8 +40,11 @@ describe('a Redis wipe loses no event', () => {
       redis.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
     });
     receiver = await startWebhookReceiver();
-    stack = await startStack({ ...WEBHOOK_TEST_ENV, REDIS_URL: redisUrl, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' }, { worker: false });
-    await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 50 });
+    stack = await startStack({
+      env: { ...WEBHOOK_TEST_ENV, REDIS_URL: redisUrl, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' },
+      workers: 0,
+      faults: [{ kind: 'latency', latencyMs: 50 }],
+    });
   });
 
   afterAll(async () => {

@@ -2,7 +2,8 @@
 // reads of the event order from Postgres.
 import { Pool } from 'pg';
 import { TEST_ADMIN_KEY, WebhookReceiver } from '@app/testing';
-import { http, sleep, SyncStack } from '../sync/sync-stack';
+import type { Stack } from '../support/stack';
+import { http, sleep } from '../sync/sync-kit';
 
 export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
@@ -24,7 +25,7 @@ export interface Endpoint {
 }
 
 /** Subscribes the receiver's endpoint `name` and tells the receiver its secret. */
-export async function subscribe(stack: SyncStack, receiver: WebhookReceiver, name: string, types?: string[] | null): Promise<Endpoint> {
+export async function subscribe(stack: Pick<Stack, 'http'>, receiver: WebhookReceiver, name: string, types?: string[] | null): Promise<Endpoint> {
   const res = await http(stack)
     .post('/api/v1/admin/webhook-endpoints')
     .set(ADMIN)

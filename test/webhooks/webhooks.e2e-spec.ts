@@ -6,7 +6,8 @@ import { TEST_APP_KEY, startWebhookReceiver, WebhookReceiver } from '@app/testin
 import { WebhookEvents } from '@app/webhooks';
 import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
 import { metric } from '../operations/prometheus';
-import { createCustomers, customerInput, deactivateCustomer, http, startStack, SyncStack, updateCustomer, waitUntilSettled } from '../sync/sync-stack';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput, deactivateCustomer, http, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
 import { ADMIN, Endpoint, events, pendingDeliveries, subscribe, waitFor, WEBHOOK_TEST_ENV } from './webhook-kit';
 
 jest.setTimeout(180_000);
@@ -14,7 +15,7 @@ jest.setTimeout(180_000);
 // Through the real API, worker (in this process) and sandbox, to a receiver that verifies
 // every signature with the standardwebhooks library.
 describe('events to PSP apps', () => {
-  let stack: SyncStack;
+  let stack: Stack;
   let receiver: WebhookReceiver;
   let worker: INestApplicationContext;
   let all: Endpoint;
@@ -23,8 +24,11 @@ describe('events to PSP apps', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    stack = await startStack(WEBHOOK_TEST_ENV, { worker: false });
-    await stack.sandbox.control.addFault({ kind: 'reject', method: 'POST', email: [refusedEmail], message: 'tax id could not be verified' });
+    stack = await startStack({
+      env: WEBHOOK_TEST_ENV,
+      workers: 0,
+      faults: [{ kind: 'reject', method: 'POST', email: [refusedEmail], message: 'tax id could not be verified' }],
+    });
     all = await subscribe(stack, receiver, 'all');
     failedOnly = await subscribe(stack, receiver, 'failed-only', ['customer.sync_failed']);
     worker = await stack.startWorker();

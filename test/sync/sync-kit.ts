@@ -1,71 +1,10 @@
-// Shared set-up of the sync e2e tests: a fresh database, the Celar sandbox, the API and
-// the worker in this process, and helpers that read the outcome from Postgres and the sandbox.
+// What the sync e2e tests share (the stack itself is test/support/stack.ts): customers made
+// through the API, and helpers that read the outcome from Postgres and the sandbox.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { AppConfig } from '@app/config';
-import { RunningSandbox, SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, deleteQueueKeys, startSandbox, testConfig } from '@app/testing';
-import { createApiApp } from '../../apps/api/src/api-app';
-import { createWorkerApp } from '../../apps/worker/src/worker-app';
-
-export interface SyncStack {
-  config: AppConfig;
-  databaseUrl: string;
-  sandbox: RunningSandbox;
-  api: INestApplication;
-  db: Pool;
-  workers: INestApplicationContext[];
-  startWorker(overrides?: Record<string, string>): Promise<INestApplicationContext>;
-  close(): Promise<void>;
-}
-
-/** Settings every sync test shares: fast backoff and polling, a Celar timeout well under the test's patience. */
-export const SYNC_TEST_ENV: Record<string, string> = {
-  SYNC_BACKOFF_BASE_MS: '20',
-  SYNC_BACKOFF_MAX_MS: '400',
-  OUTBOX_POLL_MS: '200',
-  CELAR_TIMEOUT_MS: '2000',
-  CELAR_SETTLE_MS: '500',
-  CELAR_REQUESTS_PER_SECOND: '1000',
-  SYNC_CONCURRENCY: '8',
-};
-
-export async function startStack(
-  overrides: Record<string, string> = {},
-  options: { worker?: boolean; sandboxSettings?: Parameters<typeof startSandbox>[0] } = {},
-): Promise<SyncStack> {
-  const databaseUrl = await createTestDatabase();
-  const sandbox = await startSandbox(options.sandboxSettings);
-  const config = testConfig(databaseUrl, { ...SYNC_TEST_ENV, CELAR_BASE_URL: sandbox.baseUrl, CELAR_API_KEY: sandbox.apiKey, ...overrides });
-  const api = await createApiApp(config);
-  const db = new Pool({ connectionString: databaseUrl, max: 4 });
-  const workers: INestApplicationContext[] = [];
-  const stack: SyncStack = {
-    config,
-    databaseUrl,
-    sandbox,
-    api,
-    db,
-    workers,
-    async startWorker(more = {}) {
-      const worker = await createWorkerApp(Object.keys(more).length ? testConfig(databaseUrl, { ...SYNC_TEST_ENV, CELAR_BASE_URL: sandbox.baseUrl, QUEUE_PREFIX: config.queuePrefix, ...overrides, ...more }) : config);
-      workers.push(worker);
-      return worker;
-    },
-    async close() {
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await api.close().catch(() => undefined);
-      await sandbox.close();
-      await db.end();
-      if (config.redisUrl === 'redis://127.0.0.1:6379') await deleteQueueKeys(config);
-    },
-  };
-  if (options.worker !== false) await stack.startWorker();
-  return stack;
-}
-
-export { deleteQueueKeys };
+import { SandboxCustomer, TEST_ADMIN_KEY, TEST_APP_KEY } from '@app/testing';
+import type { Stack } from '../support/stack';
 
 export function customerInput(tag: string, i: number): Record<string, unknown> {
   return {
@@ -81,12 +20,12 @@ export function customerInput(tag: string, i: number): Record<string, unknown> {
 
 export type Http = ReturnType<typeof request>;
 
-export function http(stack: { api: INestApplication }): Http {
-  return request(stack.api.getHttpServer());
+export function http(stack: Pick<Stack, 'http'>): Http {
+  return request(stack.http);
 }
 
 /** Creates customers through the API (bulk requests of up to 100); returns their ids in order. */
-export async function createCustomers(stack: SyncStack, inputs: Record<string, unknown>[]): Promise<string[]> {
+export async function createCustomers(stack: Pick<Stack, 'http'>, inputs: Record<string, unknown>[]): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < inputs.length; i += 100) {
     const chunk = inputs.slice(i, i + 100);
@@ -100,15 +39,15 @@ export async function createCustomers(stack: SyncStack, inputs: Record<string, u
   return ids;
 }
 
-export async function updateCustomer(stack: SyncStack, id: string, patch: Record<string, unknown>): Promise<void> {
+export async function updateCustomer(stack: Pick<Stack, 'http'>, id: string, patch: Record<string, unknown>): Promise<void> {
   await http(stack).patch(`/api/v1/customers/${id}`).set('Authorization', `Bearer ${TEST_APP_KEY}`).send(patch).expect(202);
 }
 
-export async function deactivateCustomer(stack: SyncStack, id: string): Promise<void> {
+export async function deactivateCustomer(stack: Pick<Stack, 'http'>, id: string): Promise<void> {
   await http(stack).delete(`/api/v1/customers/${id}`).set('Authorization', `Bearer ${TEST_APP_KEY}`).expect(202);
 }
 
-export async function resyncCustomer(stack: SyncStack, id: string): Promise<void> {
+export async function resyncCustomer(stack: Pick<Stack, 'http'>, id: string): Promise<void> {
   await http(stack).post(`/api/v1/customers/${id}/sync`).set('Authorization', `Bearer ${TEST_ADMIN_KEY}`).expect(202);
 }
 
@@ -197,7 +136,7 @@ export function duplicateEmails(upstream: SandboxCustomer[]): string[] {
 }
 
 /** Customers another client (Celar's dashboard, another app) created upstream, straight through Celar's API. */
-export async function seedUpstream(stack: SyncStack, count: number, tag: string): Promise<void> {
+export async function seedUpstream(stack: Pick<Stack, 'sandbox'>, count: number, tag: string): Promise<void> {
   for (let i = 0; i < count; i += 100) {
     const items = Array.from({ length: Math.min(100, count - i) }, (_, j) => customerInput(tag, i + j));
     const res = await fetch(`${stack.sandbox.baseUrl}/customers`, {

@@ -4,7 +4,11 @@ import { waitUntil } from '@app/testing';
 import { Stack, startStack } from '../support/stack';
 import { allFindings, getRun, seedCustomers, Seeded, startRun, waitForRun } from './reconciliation-kit';
 
-const CUSTOMERS = 1000;
+// More than CHUNK_CONCURRENCY chunks of BALANCE_CHUNK_SIZE: the first wave of chunks ends (and
+// shows as progress) while the second is still to come, so the kill lands mid-run. With fewer,
+// every chunk runs at once and they all end within moments of each other.
+const CUSTOMERS = 2500;
+const CHANGED = CUSTOMERS / 10;
 
 describe('a worker killed mid-run (e2e, real process)', () => {
   let stack: Stack;
@@ -50,15 +54,18 @@ describe('a worker killed mid-run (e2e, real process)', () => {
 
     expect(ended.status).toBe('completed');
     expect(ended.progress).toEqual({ done: CUSTOMERS, total: CUSTOMERS });
-    expect(ended.counts).toEqual({ customers_checked: CUSTOMERS, balances_changed: 100, findings: 100, errors: 0 });
+    expect(ended.counts).toEqual({ customers_checked: CUSTOMERS, balances_changed: CHANGED, findings: CHANGED, errors: 0 });
     const findings = await allFindings(stack, run.id);
-    expect(findings).toHaveLength(100);
-    expect(new Set(findings.map((f) => f.customer_id)).size).toBe(100);
+    expect(findings).toHaveLength(CHANGED);
+    expect(new Set(findings.map((f) => f.customer_id)).size).toBe(CHANGED);
     const changed = new Set(customers.filter((_, i) => i % 10 === 0).map((c) => c.id));
     expect(findings.every((f) => f.kind === 'balance_changed' && changed.has(f.customer_id!))).toBe(true);
     const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM balance_history WHERE run_id = $1`, [run.id]);
-    expect(rows[0].n).toBe(100);
-    // 0.000001 + 10.000001 + ... + 990.000001
-    expect(ended.totals).toEqual([{ currency: 'USDC', total: '49500.000100' }]);
+    expect(rows[0].n).toBe(CHANGED);
+    // 0.000001 + 10.000001 + 20.000001 + ..., summed in millionths so no float is involved.
+    let micros = 0n;
+    for (let i = 0; i < CUSTOMERS; i += 10) micros += BigInt(i) * 1_000_000n + 1n;
+    const total = `${micros / 1_000_000n}.${(micros % 1_000_000n).toString().padStart(6, '0')}`;
+    expect(ended.totals).toEqual([{ currency: 'USDC', total }]);
   }, 240_000);
 });

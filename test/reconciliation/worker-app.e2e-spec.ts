@@ -1,7 +1,6 @@
 // The real worker application (createWorkerApp) runs reconciliation and reports it in /metrics.
 import { INestApplicationContext } from '@nestjs/common';
-import { createWorkerApp } from '../../apps/worker/src/worker-app';
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
+import { createWorkerApp, workerPort } from '../../apps/worker/src/worker-app';
 import { seedCustomers, Stack, startRun, startStack, waitForRun } from './reconciliation-kit';
 
 describe('reconciliation in the worker application (e2e)', () => {
@@ -25,7 +24,7 @@ describe('reconciliation in the worker application (e2e)', () => {
     const records = await waitForRun(stack, (await startRun(stack, 'records')).id);
     expect([balances.status, records.status]).toEqual(['completed', 'completed']);
 
-    const port = worker!.get(WorkerOperationsServer).port;
+    const port = workerPort(worker!);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="balances",status="completed"\} 1$/m);
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="records",status="completed"\} 1$/m);

@@ -3,7 +3,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TEST_APP_KEY, startWebhookReceiver, WebhookReceiver } from '@app/testing';
 import { WebhookEvents } from '@app/webhooks';
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
+import { workerPort } from '../../apps/worker/src/worker-app';
 import { metric } from '../operations/prometheus';
 import { createCustomers, customerInput, deactivateCustomer, http, startStack, SyncStack, updateCustomer, waitUntilSettled } from '../sync/sync-stack';
 import { ADMIN, Endpoint, events, pendingDeliveries, subscribe, waitFor, WEBHOOK_TEST_ENV } from './webhook-kit';
@@ -35,7 +35,7 @@ describe('events to PSP apps', () => {
   });
 
   async function workerMetrics(): Promise<string> {
-    const port = worker.get(WorkerOperationsServer).port;
+    const port = workerPort(worker);
     return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   }
 

@@ -5,3 +5,4 @@ export { hasControlCharacters, isStorableText } from './text';
 export { closeRedis } from './redis-close';
 export type { ClosableRedis } from './redis-close';
 export { QueryReader } from './query-reader';
+export { IS_PUBLIC, Public } from './public.decorator';

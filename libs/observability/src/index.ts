@@ -3,7 +3,9 @@ export { ObservabilityOptions, OBSERVABILITY_REDIS, ROOT_LOGGER } from './observ
 export { MetricsService, CelarCallEvent, QUEUE_STATES, SYNC_OUTCOMES } from './metrics.service';
 export { MetricsCollector } from './metrics.collector';
 export { instrumentFastify, routeTemplate } from './http-instrumentation';
-export { DependencyHealthService, Dependency, Readiness } from './dependency-health.service';
+export { DependencyHealthService, Dependency, Readiness, ReadinessPolicy } from './dependency-health.service';
+export { OperationsHttpModule } from './operations-http.module';
+export { OperationsExceptionFilter, answerUnroutable } from './operations-exception.filter';
 export { JobLogger, JobLogFields, describeError } from './job-logger.service';
 export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequestId, runWithRequestLogger, REQUEST_ID_HEADER } from './logging';
 export { REDACTED, REDACT_PATHS, redactUrl } from './redact';

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { CelarMetricsBridge, ObservabilityModule } from '@app/observability';
-import { HealthController } from './health.controller';
+import { CelarMetricsBridge, ObservabilityModule, OperationsHttpModule } from '@app/observability';
 import { DASHBOARD_QUEUES, QueueDashboardModule } from './queue-dashboard.module';
 
 /**
@@ -13,8 +12,12 @@ export class ApiOperationsModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiOperationsModule,
-      imports: [ObservabilityModule.forRoot(config, { service: 'api', queues: DASHBOARD_QUEUES }), QueueDashboardModule],
-      controllers: [HealthController],
+      imports: [
+        ObservabilityModule.forRoot(config, { service: 'api', queues: DASHBOARD_QUEUES }),
+        // Ready while Postgres answers: with Redis down, changes still land in the outbox.
+        OperationsHttpModule.forRoot({ required: ['postgres'], reported: ['redis'] }),
+        QueueDashboardModule,
+      ],
       // ?refresh=true is the API's only Celar call: counted, and its budget slots too.
       providers: [CelarMetricsBridge],
     };

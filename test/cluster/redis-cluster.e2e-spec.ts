@@ -4,7 +4,7 @@
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { RunningRedisCluster, SandboxRequestLogEntry, TEST_ADMIN_KEY, startRedisCluster, uniqueQueuePrefix } from '@app/testing';
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
+import { workerPort } from '../../apps/worker/src/worker-app';
 import { waitForRun } from '../reconciliation/reconciliation-kit';
 import { Stack, startStack } from '../support/stack';
 import { compareWithUpstream, createCustomers, customerInput, deactivateCustomer, duplicateEmails, mirror, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
@@ -119,7 +119,7 @@ describe('on a Redis Cluster (3 masters)', () => {
     const ready = await request(api).get('/health/ready').expect(200);
     expect(ready.body.details.redis).toEqual({ status: 'up' });
     // The worker is ready only while Redis answers: on a cluster, every master.
-    const workerProbe = `http://127.0.0.1:${stack.workers[0].get(WorkerOperationsServer).port}`;
+    const workerProbe = `http://127.0.0.1:${workerPort(stack.workers[0])}`;
     const workerReady = await request(workerProbe).get('/health/ready').expect(200);
     expect(workerReady.body.details.redis).toEqual({ status: 'up' });
     const metrics = await request(api).get('/metrics');

@@ -4,8 +4,7 @@ import request from 'supertest';
 import { AppConfig } from '@app/config';
 import { RunningSandbox, TEST_ADMIN_KEY, TEST_APP_KEY, createTestDatabase, startSandbox, testConfig, waitFor } from '@app/testing';
 import { createApiApp } from '../../apps/api/src/api-app';
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
-import { createWorkerApp } from '../../apps/worker/src/worker-app';
+import { createWorkerApp, workerPort } from '../../apps/worker/src/worker-app';
 import { hasMetric, metric, parseMetrics } from './prometheus';
 
 const APP = { Authorization: `Bearer ${TEST_APP_KEY}` };
@@ -77,7 +76,7 @@ describe('metrics after real traffic', () => {
 
   it('counts sync operations, Celar calls and latency on the worker, and the backlog drains', async () => {
     worker = await createWorkerApp(config);
-    workerBase = `http://127.0.0.1:${worker.get(WorkerOperationsServer).port}`;
+    workerBase = `http://127.0.0.1:${workerPort(worker)}`;
     const before = await workerMetrics();
 
     await waitFor(

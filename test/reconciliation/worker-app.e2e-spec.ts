@@ -1,5 +1,5 @@
 // The real worker application (createWorkerApp) runs reconciliation and reports it in /metrics.
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
+import { workerPort } from '../../apps/worker/src/worker-app';
 import { Stack, startStack } from '../support/stack';
 import { seedCustomers, startRun, waitForRun } from './reconciliation-kit';
 
@@ -22,7 +22,7 @@ describe('reconciliation in the worker application (e2e)', () => {
     const records = await waitForRun(stack, (await startRun(stack, 'records')).id);
     expect([balances.status, records.status]).toEqual(['completed', 'completed']);
 
-    const port = stack.workers[0].get(WorkerOperationsServer).port;
+    const port = workerPort(stack.workers[0]);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="balances",status="completed"\} 1$/m);
     expect(metrics).toMatch(/^reconciliation_runs_finished_total\{kind="records",status="completed"\} 1$/m);

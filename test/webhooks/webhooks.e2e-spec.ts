@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { inTransaction } from '@app/database';
 import { TEST_APP_KEY, startWebhookReceiver, WebhookReceiver } from '@app/testing';
 import { WebhookEvents } from '@app/webhooks';
-import { WorkerOperationsServer } from '../../apps/worker/src/operations/worker-operations.server';
+import { workerPort } from '../../apps/worker/src/worker-app';
 import { metric } from '../operations/prometheus';
 import { Stack, startStack } from '../support/stack';
 import { createCustomers, customerInput, deactivateCustomer, http, updateCustomer, waitUntilSettled } from '../sync/sync-kit';
@@ -40,7 +40,7 @@ describe('events to PSP apps', () => {
   });
 
   async function workerMetrics(): Promise<string> {
-    const port = worker.get(WorkerOperationsServer).port;
+    const port = workerPort(worker);
     return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   }
 

@@ -1,4 +1,4 @@
-// `npm run start:worker`: the runs listed in worker.module.ts (relay, queue workers, schedules, webhooks).
+// `npm run start:worker`: the runs listed in worker.module.ts (relay, queue workers, schedules, webhooks), and /health/*, /metrics on WORKER_PORT.
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@app/config';
 import { enableGracefulShutdown } from '@app/observability';

@@ -40,7 +40,7 @@ export class WorkerModule {
         SyncModule,
         ReconciliationWorkerModule,
         WebhooksWorkerModule,
-        // Logs, metrics, and the health/metrics server on WORKER_PORT (WorkerOperationsServer).
+        // Logs, metrics, and the health and metrics routes served on WORKER_PORT.
         WorkerOperationsModule.forRoot(config),
       ],
       providers: workerRuns(RUNS),

@@ -6,3 +6,4 @@ export { closeRedis } from './redis-close';
 export type { ClosableRedis } from './redis-close';
 export { QueryReader } from './query-reader';
 export { withTimeout } from './with-timeout';
+export { IS_PUBLIC, Public } from './public.decorator';

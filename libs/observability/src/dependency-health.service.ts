@@ -4,6 +4,12 @@ import { RedisHealthIndicator } from './redis.health';
 
 export type Dependency = 'postgres' | 'redis';
 
+/** What makes a process ready: it cannot work without `required`; `reported` are named in the body only. */
+export interface ReadinessPolicy {
+  required: Dependency[];
+  reported?: Dependency[];
+}
+
 export interface Readiness {
   ready: boolean;
   /** terminus' shape: `status`, and `info` / `error` / `details` naming each dependency. */

@@ -4,10 +4,10 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /**
  * The one shutdown path of the API and the worker. SIGTERM/SIGINT close the app through
- * Nest's hooks, in this order: readiness turns 503 (onModuleDestroy), intake stops and the
- * work in hand finishes (HTTP server drained, BullMQ workers and the relay stopped in
- * beforeApplicationShutdown), then producers and connections close (onApplicationShutdown),
- * and the process exits 0. Past `timeoutMs` (always above CELAR_TIMEOUT_MS, see the config)
+ * Nest's hooks, in this order: readiness turns 503 (onModuleDestroy), the work in hand
+ * finishes (BullMQ workers and the relay stopped in beforeApplicationShutdown) while the
+ * probes still answer, the HTTP server stops accepting and drains, then producers and
+ * connections close (onApplicationShutdown), and the process exits 0. Past `timeoutMs` (always above CELAR_TIMEOUT_MS, see the config)
  * it logs so and exits 1: a job cut short is retried (its outbox row is still pending),
  * a hung shutdown would block a deploy.
  * Used instead of `app.enableShutdownHooks()`, which re-raises the signal (exit 143).

@@ -4,7 +4,9 @@ export { MetricsService, CelarCallEvent, QUEUE_STATES, SYNC_OUTCOMES } from './m
 export { MetricsCollector } from './metrics.collector';
 export type { ScrapeSource } from './metrics.collector';
 export { instrumentFastify, routeTemplate } from './http-instrumentation';
-export { DependencyHealthService, Dependency, Readiness } from './dependency-health.service';
+export { DependencyHealthService, Dependency, Readiness, ReadinessPolicy } from './dependency-health.service';
+export { OperationsHttpModule } from './operations-http.module';
+export { OperationsExceptionFilter, answerUnroutable } from './operations-exception.filter';
 export { JobLogger, JobLogFields, describeError } from './job-logger.service';
 export { createRootLogger, httpAccessLog, loggerModule, requestIdFor, acceptRequestId, runWithRequestLogger, REQUEST_ID_HEADER } from './logging';
 export { REDACTED, REDACT_PATHS, redactUrl } from './redact';

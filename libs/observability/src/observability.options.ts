@@ -11,3 +11,5 @@ export const OBSERVABILITY_OPTIONS = Symbol('OBSERVABILITY_OPTIONS');
 export const OBSERVABILITY_REDIS = Symbol('OBSERVABILITY_REDIS');
 /** The process's root pino logger. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+/** The process's ReadinessPolicy, for HealthController (set by OperationsHttpModule.forRoot). */
+export const READINESS_POLICY = Symbol('READINESS_POLICY');

@@ -1,12 +1,11 @@
 import { Controller, Delete, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiParam, ApiProduces, ApiResponse as ApiDocResponse, ApiTags } from '@nestjs/swagger';
 import { CasesService } from '@app/cases';
-import { AppError } from '@app/common';
+import { AppError, Public } from '@app/common';
 import { CustomersService } from '@app/customers';
 import { BalancesService, ReconciliationRunsService, RUN_KINDS, RunKind } from '@app/reconciliation';
 import { ApiResponse } from '../http/api-request';
 import { streamCsv } from '../http/csv-stream';
-import { Public } from '../http/public.decorator';
 import { SummaryService } from '../summary/summary.service';
 import { consoleAsset } from './console-assets';
 import { ConsoleRequest, redirect, sessionCookie, SESSION_COOKIE, SIGN_IN_PATH } from './console-http.hooks';

@@ -1,12 +1,11 @@
 import { Controller, ExecutionContext, Get } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
-import { AppError } from '@app/common';
+import { AppError, Public } from '@app/common';
 import { AppConfig } from '@app/config';
 import { AdminOnly } from './admin-only.decorator';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiRequest } from './api-request';
-import { Public } from './public.decorator';
 
 @Controller()
 class RoutesController {

@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError } from '@app/common';
+import { AppError, IS_PUBLIC } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ADMIN_ONLY } from './admin-only.decorator';
 import { ApiKeyRing, sha256 } from './api-key-ring';
 import { ApiRequest } from './api-request';
-import { IS_PUBLIC } from './public.decorator';
 
 /** `Authorization: Bearer <key>` on every route not marked @Public() (keys compared by ApiKeyRing). */
 @Injectable()

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 
-// Response schemas of the operations routes (no API key), for /docs.
+// Response schemas of the operations routes (no API key), for the API's /docs.
 
 const DEPENDENCY_STATUS: SchemaObject = {
   type: 'object',

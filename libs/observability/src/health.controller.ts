@@ -1,19 +1,23 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse as ApiDocResponse, ApiTags } from '@nestjs/swagger';
-import { ApiResponse } from '../http/api-request';
-import { DependencyHealthService, MetricsCollector } from '@app/observability';
-import { LivenessDto, METRICS_EXAMPLE, ReadinessDto } from '../docs/operations.dto';
-import { Public } from '../http/public.decorator';
+import type { FastifyReply } from 'fastify';
+import { Public } from '@app/common';
+import { DependencyHealthService, ReadinessPolicy } from './dependency-health.service';
+import { MetricsCollector } from './metrics.collector';
+import { LivenessDto, METRICS_EXAMPLE, ReadinessDto } from './operations.dto';
+import { READINESS_POLICY } from './observability.options';
 
 /**
- * Probes and metrics at the root, without an API key. The API stays ready while
- * Postgres answers: with Redis down, changes still land in the outbox.
+ * Probes and metrics at the root, without an API key, for the API (on PORT) and the worker
+ * (on WORKER_PORT) alike; each says through OperationsHttpModule.forRoot which dependencies
+ * it cannot work without.
  */
 @Public()
 @ApiTags('operations')
 @Controller()
 export class HealthController {
   constructor(
+    @Inject(READINESS_POLICY) private readonly policy: ReadinessPolicy,
     private readonly health: DependencyHealthService,
     private readonly collector: MetricsCollector,
   ) {}
@@ -28,7 +32,10 @@ export class HealthController {
 
   @Get('health/ready')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Readiness: 200 while Postgres answers, even with Redis down (the body names Redis as down)' })
+  @ApiOperation({
+    summary: 'Readiness: 200 while Postgres answers, even with Redis down (the body names Redis as down)',
+    description: "The API's policy. The worker serves the same route on WORKER_PORT, ready only while both Postgres and Redis answer.",
+  })
   @ApiDocResponse({ status: 200, description: 'Ready', type: ReadinessDto })
   @ApiDocResponse({
     status: 503,
@@ -36,9 +43,9 @@ export class HealthController {
     type: ReadinessDto,
     example: { status: 'error', info: { redis: { status: 'up' } }, error: { postgres: { status: 'down' } }, details: { postgres: { status: 'down' }, redis: { status: 'up' } } },
   })
-  async ready(@Res({ passthrough: true }) res: ApiResponse): Promise<unknown> {
-    const { ready, body } = await this.health.readiness(['postgres'], ['redis']);
-    // Set here rather than thrown, so the exception filter does not reshape terminus' body.
+  async ready(@Res({ passthrough: true }) res: FastifyReply): Promise<unknown> {
+    const { ready, body } = await this.health.readiness(this.policy.required, this.policy.reported);
+    // Set here rather than thrown, so no exception filter reshapes terminus' body.
     res.status(ready ? 200 : 503);
     return body;
   }
@@ -51,7 +58,7 @@ export class HealthController {
   })
   @ApiProduces('text/plain')
   @ApiDocResponse({ status: 200, description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } })
-  async metrics(@Res({ passthrough: true }) res: ApiResponse): Promise<string> {
+  async metrics(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     const text = await this.collector.scrape();
     res.header('Content-Type', this.collector.contentType);
     return text;

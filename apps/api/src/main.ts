@@ -6,7 +6,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const app = await createApiApp(config);
   enableGracefulShutdown(app, config.shutdownTimeoutMs, 'api');
-  await app.listen(config.port);
+  // Every interface, as the worker's port: Fastify alone would bind localhost, out of reach of
+  // a container's published port and of probes from outside.
+  await app.listen(config.port, '0.0.0.0');
 }
 
 main().catch((error: unknown) => {

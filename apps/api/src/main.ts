@@ -1,3 +1,4 @@
+import { everyInterface } from '@app/common';
 import { loadConfigOrExit } from '@app/config';
 import { enableGracefulShutdown } from '@app/observability';
 import { createApiApp } from './api-app';
@@ -6,9 +7,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const app = await createApiApp(config);
   enableGracefulShutdown(app, config.shutdownTimeoutMs, 'api');
-  // Every interface, as the worker's port: Fastify alone would bind localhost, out of reach of
-  // a container's published port and of probes from outside.
-  await app.listen(config.port, '0.0.0.0');
+  await app.listen(config.port, everyInterface());
 }
 
 main().catch((error: unknown) => {

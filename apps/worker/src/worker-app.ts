@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { everyInterface } from '@app/common';
 import { AppConfig } from '@app/config';
 import { OperationsExceptionFilter, answerUnroutable, instrumentHttp, requestIdFor, useJsonLogger } from '@app/observability';
 import { WorkerModule } from './worker.module';
@@ -25,7 +26,14 @@ export async function createWorkerApp(config: AppConfig): Promise<NestFastifyApp
   useJsonLogger(app);
   instrumentHttp(app);
   app.useGlobalFilters(new OperationsExceptionFilter());
-  await app.listen(config.workerPort, '0.0.0.0');
+  try {
+    await app.listen(config.workerPort, everyInterface());
+  } catch (error) {
+    // The runs start with the app (before the port is bound): a port already taken must not
+    // leave them working in a process that is about to exit.
+    await app.close();
+    throw error;
+  }
   new Logger('WorkerOperations').log(`health and metrics on port ${workerPort(app)}`);
   return app;
 }

@@ -7,3 +7,4 @@ export type { ClosableRedis } from './redis-close';
 export { QueryReader } from './query-reader';
 export { withTimeout } from './with-timeout';
 export { IS_PUBLIC, Public } from './public.decorator';
+export { everyInterface } from './every-interface';

@@ -62,8 +62,10 @@ export class MetricsCollector implements OnApplicationShutdown {
         return { dependency: source.dependency, up };
       }),
     );
+    // Up when any of its sources answered: one slow count (a webhook backlog growing while a
+    // PSP endpoint is down) must not report the whole database as down.
     for (const dependency of new Set(answered.map((a) => a.dependency))) {
-      const up = answered.every((a) => a.dependency !== dependency || a.up);
+      const up = answered.some((a) => a.dependency === dependency && a.up);
       this.metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
     }
     return this.metrics.registry.metrics();

@@ -1,4 +1,5 @@
 import { JobsOptions, JobState, Queue } from 'bullmq';
+import { withTimeout } from '@app/common';
 import { AppConfig } from '@app/config';
 import { JobMap, JobName, QueueDefinition } from './queue-definition';
 import { RedisConnection, queuePrefix } from './redis';
@@ -105,18 +106,10 @@ export class QueueProducer<Jobs extends JobMap> {
   }
 
   private async guard<T>(command: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not answer within ${REDIS_WAIT_MS} ms`)), REDIS_WAIT_MS);
-    });
-    const promise = command();
-    promise.catch(() => undefined);
     try {
-      return await Promise.race([promise, timeout]);
+      return await withTimeout(command(), REDIS_WAIT_MS, 'Redis');
     } catch (error) {
-      throw error instanceof QueueUnavailableError ? error : new QueueUnavailableError((error as Error).message);
-    } finally {
-      clearTimeout(timer);
+      throw new QueueUnavailableError((error as Error).message);
     }
   }
 }

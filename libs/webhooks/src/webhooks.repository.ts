@@ -172,13 +172,19 @@ export class WebhooksRepository {
   async claimDue(endpointId: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     return queryRows<ClaimedDelivery>(
       this.dataSource,
+      // The heads (each order key's first pending delivery) come from one ordered pass over the
+      // pending rows: linear in the backlog whatever the planner's statistics say. The same rule
+      // as a NOT EXISTS per row, which a fresh or stale table's stats turned into a nested loop
+      // (5 s a claim at 10 000 pending, measured).
       `WITH picked AS (
-         SELECT d.id FROM webhook_deliveries d
-          WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
-            AND (d.lease_until IS NULL OR d.lease_until < now())
-            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                             WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.status = 'pending'
-                               AND (p.event_seq, p.id) < (d.event_seq, d.id))
+         SELECT d.id FROM (
+           SELECT DISTINCT ON (h.order_key) h.id FROM webhook_deliveries h
+            WHERE h.endpoint_id = $1 AND h.status = 'pending'
+            ORDER BY h.order_key, h.event_seq, h.id) heads
+         JOIN webhook_deliveries d ON d.id = heads.id
+          -- On d, so that a row another worker claimed (or finished) since our snapshot is
+          -- checked again once locked, and left.
+          WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())
           ORDER BY d.next_attempt_at, d.event_seq
           LIMIT $2
           FOR UPDATE OF d SKIP LOCKED)

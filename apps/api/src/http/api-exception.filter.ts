@@ -35,8 +35,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       if (!res.raw.writableEnded) res.raw.end();
       return;
     }
-    // A busy or absent dependency is worth another try soon; say when, as HTTP clients expect.
-    if (status === 503 && !res.getHeader('retry-after')) res.header('Retry-After', '1');
+    // Our own database or Redis, busy or absent, is worth another try soon: say when, as HTTP
+    // clients expect. (Celar's 503s are not: its pause may be far longer than a second.)
+    if (body.error.code === 'dependency_down') res.header('Retry-After', '1');
     res.status(status).send(body);
   }
 

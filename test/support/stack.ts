@@ -95,6 +95,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CELAR_BASE_URL: sandbox.baseUrl,
     CELAR_API_KEY: sandbox.apiKey,
     ...STACK_TEST_ENV,
+    // Reconciliation tests hold every balance read with latency faults while a loaded CI shares
+    // the cores: the contract's 10 s Celar timeout, as their stacks always had, so that a slow
+    // read is not turned into an error (and a run into 'partial') by the sync tests' 2 s.
+    ...(options.workerRuns === 'reconciliation' ? { CELAR_TIMEOUT_MS: '10000' } : {}),
     ...options.env,
   };
   const config = testConfig(databaseUrl, settings);

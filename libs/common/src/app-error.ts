@@ -24,6 +24,21 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** The code for an HTTP error the framework raises itself (no route, a bad encoding, a body over the limit...). */
+export const HTTP_STATUS_CODE: Record<number, ErrorCode | 'method_not_allowed' | 'unprocessable'> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  503: 'dependency_down',
+};
+
 export interface ErrorDetail {
   /** Index of the bad item in a bulk request. */
   index?: number;

@@ -1,4 +1,4 @@
-export { AppError, ERROR_STATUS, ErrorCode, ErrorDetail } from './app-error';
+export { AppError, ERROR_STATUS, ErrorCode, ErrorDetail, HTTP_STATUS_CODE } from './app-error';
 export { csvField } from './csv';
 export { isUuid } from './uuid';
 export { hasControlCharacters, isStorableText } from './text';

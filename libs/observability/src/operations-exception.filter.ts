@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HTTP_STATUS_CODE } from '@app/common';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -30,7 +31,7 @@ export class OperationsExceptionFilter implements ExceptionFilter {
       return answer(reply, 405, 'method_not_allowed', `${request.method} is not allowed on ${path}`);
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
-      return answer(reply, exception.getStatus(), 'request_failed', exception.message);
+      return answer(reply, exception.getStatus(), HTTP_STATUS_CODE[exception.getStatus()] ?? 'request_failed', exception.message);
     }
     const error = exception instanceof Error ? exception : new Error(String(exception));
     this.logger.error(`${request.method} ${path} failed: ${error.message}`, error.stack);

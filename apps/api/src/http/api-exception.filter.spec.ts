@@ -3,11 +3,18 @@ import { QueryFailedError } from 'typeorm';
 import { AppError } from '@app/common';
 import { ApiExceptionFilter } from './api-exception.filter';
 
-function run(exception: unknown): { status: number; body: unknown } {
+function run(exception: unknown): { status: number; body: unknown; headers: Record<string, string> } {
   const sent = { status: 0, body: undefined as unknown };
+  const headers: Record<string, string> = {};
+  // Not enumerable: toEqual compares status and body only; tests read the headers by name.
+  Object.defineProperty(sent, 'headers', { value: headers, enumerable: false });
   const res = {
     sent: false,
     raw: { headersSent: false },
+    header(name: string, value: string) {
+      headers[name.toLowerCase()] = value;
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -23,7 +30,7 @@ function run(exception: unknown): { status: number; body: unknown } {
   const filter = new ApiExceptionFilter();
   (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
   filter.catch(exception, host);
-  return sent;
+  return sent as typeof sent & { headers: Record<string, string> };
 }
 
 describe('ApiExceptionFilter', () => {
@@ -54,6 +61,9 @@ describe('ApiExceptionFilter', () => {
   it('answers 503 when the database refuses connections', () => {
     const refused = new QueryFailedError('SELECT 1', [], Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     expect(run(refused)).toEqual({ status: 503, body: { error: { code: 'dependency_down', message: expect.any(String) } } });
+    expect(run(refused).headers['retry-after']).toBe('1');
+    // Celar's 503 is not ours to time: no Retry-After of a second.
+    expect(run(new AppError('celar_unavailable', 'Celar cannot be asked')).headers['retry-after']).toBeUndefined();
     expect(run(new Error('Connection terminated unexpectedly')).status).toBe(503);
   });
 

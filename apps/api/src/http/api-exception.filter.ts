@@ -1,25 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { AppError, ErrorDetail } from '@app/common';
+import { AppError, ErrorDetail, HTTP_STATUS_CODE } from '@app/common';
 import { ApiRequest, ApiResponse } from './api-request';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: ErrorDetail[] };
 }
-
-/** Codes for the HttpExceptions Nest and Fastify raise themselves (unknown route, a bad path encoding, a body over the limit...). */
-const HTTP_CODES: Record<number, string> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'unprocessable',
-  429: 'rate_limited',
-  503: 'dependency_down',
-};
 
 /** Every error leaves as `{"error": {"code", "message", "details"?}}`; never a stack trace. */
 @Catch()
@@ -53,7 +38,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       // Fastify's own refusal of a body over its bodyLimit (mapped to an HttpException by Nest).
       if (status === 413) return [413, { error: { code: 'payload_too_large', message: 'Request body is larger than the limit (BODY_LIMIT)' } }];
       if (status < 500) {
-        return [status, { error: { code: HTTP_CODES[status] ?? 'request_failed', message: httpMessage(exception) } }];
+        return [status, { error: { code: HTTP_STATUS_CODE[status] ?? 'request_failed', message: httpMessage(exception) } }];
       }
     }
     const error = exception instanceof Error ? exception : new Error(String(exception));

@@ -15,7 +15,7 @@ const SCRAPE_DEPENDENCY_TIMEOUT_MS = 1000;
  * own (`addScrapeSource`), so the state it owns is read by its own code.
  */
 export interface ScrapeSource {
-  /** What it reads: failing, or not answering within a second, sets `dependency_up{dependency}` to 0. */
+  /** What it reads: `dependency_up{dependency}` is 0 when none of that dependency's sources answered within a second. */
   dependency: Dependency;
   refresh(metrics: MetricsService): Promise<void>;
 }
@@ -24,7 +24,7 @@ export interface ScrapeSource {
  * Refreshes the gauges that describe state held elsewhere (BullMQ queues in Redis; the outbox,
  * reconciliation runs and webhook deliveries in Postgres, registered by their features) right
  * before each scrape. A source that does not answer leaves its gauges as they were, and
- * `dependency_up{dependency}` is 1 only when every source on that dependency answered.
+ * `dependency_up{dependency}` is 1 when any source on that dependency answered.
  */
 @Injectable()
 export class MetricsCollector implements OnApplicationShutdown {

@@ -1,57 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { PrivateRedis } from '@app/testing';
 import { Stack, startStack } from '../support/stack';
 import { compareWithUpstream, createCustomers, customerInput, duplicateEmails, http, mirror, sleep, updateCustomer, waitUntilSettled } from './sync-kit';
-
-const REDIS_SERVER = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
-
-/** A Redis of this test's own, so it can be killed: no persistence, so it comes back empty. */
-class PrivateRedis {
-  private process?: ChildProcess;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.process = child;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
-    });
-  }
-
-  async kill(): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // Redis dies while the API keeps accepting changes, and comes back empty: Postgres is the
 // record of what is left to do, so every change still reaches Celar, once.
@@ -60,8 +9,7 @@ describe('Redis outage', () => {
   let redis: PrivateRedis;
 
   beforeAll(async () => {
-    redis = new PrivateRedis(await freePort());
-    await redis.start();
+    redis = await PrivateRedis.start();
     // Few workers and a slow Celar: when Redis dies, jobs are still waiting in it, and are lost with it.
     stack = await startStack({
       env: { REDIS_URL: redis.url, SYNC_RESWEEP_AFTER_MS: '1000', SYNC_CONCURRENCY: '2' },

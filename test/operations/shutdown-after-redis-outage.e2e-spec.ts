@@ -1,0 +1,47 @@
+import { PrivateRedis } from '@app/testing';
+import { Stack, startStack } from '../support/stack';
+import { createCustomers, customerInput, duplicateEmails, sleep, waitUntilSettled } from '../sync/sync-kit';
+
+// Redis dies under the worker's feet with requests in flight, stays away 20 s and comes back
+// empty: the worker picks the work up again, and still stops cleanly when asked. (BullMQ has
+// known cases where a worker's close() never resolves after its Redis went away.)
+describe('SIGTERM after a Redis outage (real worker process)', () => {
+  let stack: Stack;
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    stack = await startStack({ workers: 0, env: { REDIS_URL: redis.url, SYNC_RESWEEP_AFTER_MS: '1000' } });
+  });
+
+  afterAll(async () => {
+    await stack?.killWorkerProcesses();
+    if (redis && !redis.running) await redis.start();
+    await stack?.close();
+    await redis?.kill();
+  });
+
+  it('a worker whose Redis was down for 20 s, with jobs in hand, carries on after it returns and exits 0 on SIGTERM', async () => {
+    const worker = stack.spawnWorker();
+    await createCustomers(stack, Array.from({ length: 5 }, (_, i) => customerInput('before-outage', i)));
+    await waitUntilSettled(stack.db, 60_000);
+
+    // Celar answers slowly: Redis dies while the worker has jobs in hand.
+    const slow = await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 1500 });
+    await createCustomers(stack, Array.from({ length: 30 }, (_, i) => customerInput('during-outage', i)));
+    await sleep(700);
+    await redis.kill();
+    await sleep(20_000);
+    await redis.start();
+    await stack.sandbox.control.removeFault(slow.id);
+    await createCustomers(stack, [customerInput('after-outage', 0)]);
+    await waitUntilSettled(stack.db, 60_000);
+    const upstream = await stack.sandbox.control.customers();
+    expect(duplicateEmails(upstream)).toEqual([]);
+    expect(upstream).toHaveLength(36);
+
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+    expect({ ...exit, output: exit.code === 0 ? '' : worker.output() }).toEqual({ code: 0, signal: null, output: '' });
+  }, 150_000);
+});

@@ -20,7 +20,7 @@ describe('Redis outage', () => {
 
   afterAll(async () => {
     // A test that failed while Redis was down: bring it back so the workers can close.
-    if (redis && !redis.running) await redis.start();
+    if (redis && !redis.running) await redis.restart();
     await stack?.close();
     await redis?.kill();
   });
@@ -57,7 +57,7 @@ describe('Redis outage', () => {
     await sleep(1500);
     expect(await synced('during-')).toBe(0);
 
-    await redis.start();
+    await redis.restart();
     await waitUntilSettled(stack.db, 120_000);
 
     const rows = await mirror(stack.db);

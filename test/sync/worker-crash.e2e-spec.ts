@@ -10,7 +10,7 @@ describe('worker process crash and shutdown', () => {
       workers: 0,
       // Duplicates allowed and keys ignored upstream: a create sent twice would show.
       sandbox: { settings: { ignoreIdempotencyKeys: true, allowDuplicateEmails: true } },
-      // Slow enough that requests are in flight whenever the worker is killed.
+      // Slow enough that a SIGTERM lands while requests are in flight.
       faults: [{ kind: 'latency', latencyMs: 150 }],
     });
   });
@@ -36,17 +36,26 @@ describe('worker process crash and shutdown', () => {
     }
   }
 
-  /** Operations whose request may have gone out with no answer recorded. */
-  async function inDoubt(): Promise<number> {
+  /** Operations sent once and never answered: pending, attempted, no error recorded. */
+  async function unanswered(): Promise<number> {
     const { rows } = await stack.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM customer_operations WHERE status = 'pending' AND attempts > 0 AND last_error IS NULL`,
     );
     return rows[0].n;
   }
 
-  async function waitForInDoubt(worker: WorkerProcess): Promise<void> {
+  /** Operations whose request left after `since` (Postgres's clock) and whose outcome we do not know. */
+  async function inDoubtSince(since: Date): Promise<number> {
+    const { rows } = await stack.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM customer_operations WHERE status = 'pending' AND in_doubt AND last_sent_at > $1`,
+      [since],
+    );
+    return rows[0].n;
+  }
+
+  async function waitForInDoubt(since: Date, worker: WorkerProcess): Promise<void> {
     const deadline = Date.now() + 60_000;
-    while ((await inDoubt()) === 0) {
+    while ((await inDoubtSince(since)) === 0) {
       if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`no request in flight:\n${worker.output()}`);
       await sleep(10);
     }
@@ -57,24 +66,26 @@ describe('worker process crash and shutdown', () => {
     const ids = await createCustomers(stack, Array.from({ length: 400 }, (_, i) => customerInput('kill', i)));
     let worker = stack.spawnWorker({ SYNC_CONCURRENCY: '2' });
     await waitForSynced(25, worker);
-    // From here each request is held longer, so a kill lands while some are out, their answers
-    // not yet recorded. Between our look and the signal they may still all have been answered
-    // (a loaded CI did that once): then a new worker is started and killed again.
+    // From here every request is held 900 ms, and Postgres's clock says when "here" is: a request
+    // sent after it is still out when the kill lands, its answer not yet recorded. Should every
+    // one still have been answered between our look and the signal, a new worker is started
+    // and killed again: the loop's end is the check that the kill caught requests in flight.
     const hold = await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 750 });
-    for (let kills = 1; ; kills++) {
-      await waitForInDoubt(worker);
-      worker.kill();
-      expect((await worker.exited).signal).toBe('SIGKILL');
-      if ((await inDoubt()) > 0) break;
-      if (kills === 5) throw new Error('five kills in a row all landed between requests');
-      worker = stack.spawnWorker({ SYNC_CONCURRENCY: '2' });
+    try {
+      const { rows } = await stack.db.query<{ at: Date }>(`SELECT now() AS at`);
+      const heldFrom = rows[0].at;
+      for (let kills = 1; ; kills++) {
+        await waitForInDoubt(heldFrom, worker);
+        worker.kill();
+        expect((await worker.exited).signal).toBe('SIGKILL');
+        if ((await inDoubtSince(heldFrom)) > 0) break;
+        if (kills === 5) throw new Error('five kills in a row all landed between requests');
+        worker = stack.spawnWorker({ SYNC_CONCURRENCY: '2' });
+      }
+    } finally {
+      await stack.sandbox.control.removeFault(hold.id);
     }
-    await stack.sandbox.control.removeFault(hold.id);
-
-    const syncedAtKill = await syncedCount();
-    expect(syncedAtKill).toBeLessThan(ids.length);
-    // The kill caught requests in flight: their outcome is unknown to us.
-    expect(await inDoubt()).toBeGreaterThan(0);
+    expect(await syncedCount()).toBeLessThan(ids.length);
 
     stack.spawnWorker();
     await waitUntilSettled(stack.db, 120_000);
@@ -96,7 +107,7 @@ describe('worker process crash and shutdown', () => {
     const exit = await worker.exited;
     expect({ ...exit, output: exit.code === 0 ? '' : worker.output() }).toEqual({ code: 0, signal: null, output: '' });
     // Every request that went out got its answer recorded: nothing was cut off mid-way.
-    expect(await inDoubt()).toBe(0);
+    expect(await unanswered()).toBe(0);
 
     stack.spawnWorker();
     await waitUntilSettled(stack.db, 120_000);

@@ -25,5 +25,5 @@ export type {
 export { startWebhookReceiver } from './webhook-receiver';
 export type { WebhookReceiver, ReceivedWebhook, ReceiverFaults } from './webhook-receiver';
 export { startRedisCluster } from './redis-cluster';
-export { PrivateRedis } from './private-redis';
 export type { RunningRedisCluster } from './redis-cluster';
+export { PrivateRedis } from './private-redis';

@@ -16,7 +16,7 @@ export class PrivateRedis {
   /** Starts one on a free port. */
   static async start(): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await freePort());
-    await redis.start();
+    await redis.spawn();
     return redis;
   }
 
@@ -28,8 +28,22 @@ export class PrivateRedis {
     return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** Starts it (again) on its port; resolves once it accepts connections. */
-  async start(): Promise<void> {
+  /** Starts it again on its port after a kill, empty. */
+  async restart(): Promise<void> {
+    await this.spawn();
+  }
+
+  /** SIGKILL: gone at once, as in a crash. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Resolves once it accepts connections. */
+  private async spawn(): Promise<void> {
     const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -43,14 +57,5 @@ export class PrivateRedis {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
     });
-  }
-
-  /** SIGKILL: gone at once, as in a crash. */
-  async kill(): Promise<void> {
-    const child = this.process;
-    if (!child || !this.running) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
   }
 }

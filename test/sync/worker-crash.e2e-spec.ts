@@ -66,10 +66,11 @@ describe('worker process crash and shutdown', () => {
     const ids = await createCustomers(stack, Array.from({ length: 400 }, (_, i) => customerInput('kill', i)));
     let worker = stack.spawnWorker({ SYNC_CONCURRENCY: '2' });
     await waitForSynced(25, worker);
-    // From here every request is held 900 ms, and Postgres's clock says when "here" is: a request
-    // sent after it is still out when the kill lands, its answer not yet recorded. Should every
-    // one still have been answered between our look and the signal, a new worker is started
-    // and killed again: the loop's end is the check that the kill caught requests in flight.
+    // From here every request is held 900 ms (750 on top of the stack's 150), and Postgres's
+    // clock says when "here" is: a request sent after it is still out when the kill lands, its
+    // answer not yet recorded. Should every one still have been answered between our look and
+    // the signal, a new worker is started and killed again: the loop's end is the check that
+    // the kill caught requests in flight.
     const hold = await stack.sandbox.control.addFault({ kind: 'latency', latencyMs: 750 });
     try {
       const { rows } = await stack.db.query<{ at: Date }>(`SELECT now() AS at`);
